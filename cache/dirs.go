@@ -1,0 +1,290 @@
+package cache
+
+import (
+	"context"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// DirsConfig tunes a Dirs cache.
+type DirsConfig struct {
+	// TTL is how long a listing is trusted. Zero means every readdir asks
+	// the server again (lookups still share a listing younger than
+	// minLookupAge).
+	TTL time.Duration
+	// MaxDirs bounds the number of listings kept. Zero means 4096.
+	MaxDirs int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// minLookupAge lets the lookups that follow a readdir (one per entry) use
+// its listing even when TTL is zero.
+const minLookupAge = time.Second
+
+// Dirs is the listing cache of one mount.
+//
+// Lock order: Dirs.mu, then listing.mu.
+type Dirs struct {
+	client ftpconn.Client
+	ttl    time.Duration
+	now    func() time.Time
+	lru    *expirable.LRU[string, *listing] // thread-safe on its own
+
+	mu       sync.Mutex
+	inflight map[string]*fetch                   // GUARDED_BY(mu): listings being fetched
+	gen      map[string]uint64                   // GUARDED_BY(mu): bumped by each local change of a dir
+	pending  map[string]map[string]ftpconn.Entry // GUARDED_BY(mu): dir → name → entry not yet on the server
+}
+
+// listing is one directory as the server last showed it, plus our changes.
+type listing struct {
+	fetched time.Time
+
+	mu      sync.Mutex
+	entries map[string]ftpconn.Entry // GUARDED_BY(mu)
+}
+
+// fetch is one LIST in progress; latecomers wait on done.
+type fetch struct {
+	done chan struct{}
+	l    *listing
+	err  error
+}
+
+// NewDirs makes the listing cache of one mount.
+func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
+	if cfg.MaxDirs <= 0 {
+		cfg.MaxDirs = 4096
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	// The LRU's own expiry only frees memory; freshness is judged with
+	// the injected clock. A TTL of zero would mean "never expire" to it.
+	lruTTL := max(cfg.TTL, minLookupAge) * 2
+	return &Dirs{
+		client:   client,
+		ttl:      cfg.TTL,
+		now:      cfg.Now,
+		lru:      expirable.NewLRU[string, *listing](cfg.MaxDirs, nil, lruTTL),
+		inflight: map[string]*fetch{},
+		gen:      map[string]uint64{},
+		pending:  map[string]map[string]ftpconn.Entry{},
+	}
+}
+
+// List returns the entries of dir sorted by name, from a listing no older
+// than the TTL.
+func (d *Dirs) List(ctx context.Context, dir string) ([]ftpconn.Entry, error) {
+	l, err := d.get(ctx, dir, d.ttl)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	out := make([]ftpconn.Entry, 0, len(l.entries))
+	for _, e := range l.entries {
+		out = append(out, e)
+	}
+	l.mu.Unlock()
+	out = d.withPending(dir, out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Lookup finds name in dir. It fails with ftpconn.ErrNotFound when the name
+// is not there (or dir itself is missing).
+func (d *Dirs) Lookup(ctx context.Context, dir, name string) (ftpconn.Entry, error) {
+	if e, ok := d.pendingEntry(dir, name); ok {
+		return e, nil
+	}
+	l, err := d.get(ctx, dir, max(d.ttl, minLookupAge))
+	if err != nil {
+		return ftpconn.Entry{}, err
+	}
+	l.mu.Lock()
+	e, ok := l.entries[name]
+	l.mu.Unlock()
+	if !ok {
+		return ftpconn.Entry{}, &ftpconn.ReplyError{Op: "lookup", Path: path.Join(dir, name), Msg: "not in listing", Kind: ftpconn.ErrNotFound}
+	}
+	return e, nil
+}
+
+// get returns a listing of dir younger than maxAge, fetching it if needed.
+// Concurrent callers for one dir share one fetch.
+func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*listing, error) {
+	if l, ok := d.lru.Get(dir); ok && d.now().Sub(l.fetched) < maxAge {
+		return l, nil
+	}
+	d.mu.Lock()
+	f, running := d.inflight[dir]
+	if !running {
+		f = &fetch{done: make(chan struct{})}
+		d.inflight[dir] = f
+		go d.run(dir, f)
+	}
+	d.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.l, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// run fetches dir in its own goroutine, so that a caller that gives up does
+// not cancel the fetch for the others waiting on it. A listing that raced
+// with a local change of dir is fetched again (once): it may predate it.
+func (d *Dirs) run(dir string, f *fetch) {
+	defer close(f.done)
+	for try := 0; ; try++ {
+		d.mu.Lock()
+		gen := d.gen[dir]
+		d.mu.Unlock()
+		start := d.now()
+		entries, err := d.client.List(context.Background(), dir)
+		d.mu.Lock()
+		raced := d.gen[dir] != gen
+		if err != nil || !raced || try > 0 {
+			delete(d.inflight, dir)
+		}
+		d.mu.Unlock()
+		if err != nil {
+			f.err = err
+			d.lru.Remove(dir)
+			return
+		}
+		if raced && try == 0 {
+			continue
+		}
+		l := &listing{fetched: start, entries: make(map[string]ftpconn.Entry, len(entries))}
+		for _, e := range entries {
+			l.entries[e.Name] = e
+		}
+		if raced {
+			l.fetched = time.Time{} // usable now, refetched next time
+		}
+		d.lru.Add(dir, l)
+		f.l = l
+		return
+	}
+}
+
+// Put records that dir now holds e (the mount created or changed it).
+func (d *Dirs) Put(dir string, e ftpconn.Entry) {
+	d.change(dir, func(l *listing) { l.entries[e.Name] = e })
+}
+
+// Remove records that name is gone from dir.
+func (d *Dirs) Remove(dir, name string) {
+	d.change(dir, func(l *listing) { delete(l.entries, name) })
+}
+
+// Invalidate forgets the listing of dir, and with subtree also those of all
+// directories below it (after a rename of a directory, say).
+func (d *Dirs) Invalidate(dir string, subtree bool) {
+	d.mu.Lock()
+	d.gen[dir]++
+	d.mu.Unlock()
+	d.lru.Remove(dir)
+	if !subtree {
+		return
+	}
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	for _, k := range d.lru.Keys() {
+		if strings.HasPrefix(k, prefix) {
+			d.lru.Remove(k)
+		}
+	}
+}
+
+func (d *Dirs) change(dir string, fn func(*listing)) {
+	d.mu.Lock()
+	d.gen[dir]++
+	d.mu.Unlock()
+	if l, ok := d.lru.Peek(dir); ok {
+		l.mu.Lock()
+		fn(l)
+		l.mu.Unlock()
+	}
+}
+
+// SetPending shows e in dir while it is being written and not yet on the
+// server. It stays until ClearPending, whatever the listings say.
+func (d *Dirs) SetPending(dir string, e ftpconn.Entry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := d.pending[dir]
+	if m == nil {
+		m = map[string]ftpconn.Entry{}
+		d.pending[dir] = m
+	}
+	m[e.Name] = e
+}
+
+// ClearPending ends what SetPending started.
+func (d *Dirs) ClearPending(dir, name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.pending[dir], name)
+	if len(d.pending[dir]) == 0 {
+		delete(d.pending, dir)
+	}
+}
+
+func (d *Dirs) pendingEntry(dir, name string) (ftpconn.Entry, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.pending[dir][name]
+	return e, ok
+}
+
+func (d *Dirs) withPending(dir string, out []ftpconn.Entry) []ftpconn.Entry {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.pending[dir]
+	if len(p) == 0 {
+		return out
+	}
+	seen := make(map[string]bool, len(p))
+	for i, e := range out {
+		if pe, ok := p[e.Name]; ok {
+			out[i] = pe
+			seen[e.Name] = true
+		}
+	}
+	for name, e := range p {
+		if !seen[name] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// SetListing records a listing the mount knows without asking (a directory
+// it just made is empty).
+func (d *Dirs) SetListing(dir string, entries []ftpconn.Entry) {
+	l := &listing{fetched: d.now(), entries: make(map[string]ftpconn.Entry, len(entries))}
+	for _, e := range entries {
+		l.entries[e.Name] = e
+	}
+	d.mu.Lock()
+	d.gen[dir]++
+	d.mu.Unlock()
+	d.lru.Add(dir, l)
+}
+
+// IsPending reports whether name in dir is a file being written that the
+// server may not have yet.
+func (d *Dirs) IsPending(dir, name string) bool {
+	_, ok := d.pendingEntry(dir, name)
+	return ok
+}

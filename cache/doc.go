@@ -1,0 +1,18 @@
+// Package cache keeps what ftpmount learned from the server so that it asks
+// again only when it must.
+//
+// Dirs holds directory listings in one expirable LRU per mount. A lookup or
+// getattr is answered from the parent's listing: the kernel's READDIRPLUS
+// sends one lookup per entry after a readdir, and all of them are served by
+// the one LIST/MLSD that readdir did. Concurrent misses for one directory
+// share one fetch.
+//
+// Freshness: a listing is used for TTL after it was fetched (the clock is
+// injected, so tests are exact). The mount's own changes are written into
+// the cached listings at once (Put, Remove, Invalidate), so the mount always
+// sees its own writes; changes by other clients show once the TTL ran out.
+// Files being written that the server does not have yet are held as
+// "pending" entries that survive refetches until their upload ends.
+//
+// Nothing here knows about FUSE; errors are ftpconn's sentinels.
+package cache

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// source is where to mount from: ftp://[user[:password]@]host[:port][/path]
+// or host[:port].
+type source struct {
+	Host     string
+	Port     string
+	User     string // empty: anonymous
+	Password string
+	Path     string // absolute server path, "/" by default
+}
+
+// parseSource reads the SOURCE argument.
+func parseSource(s string) (source, error) {
+	var src source
+	raw := s
+	switch {
+	case strings.HasPrefix(s, "ftps://"):
+		return src, fmt.Errorf("%q: FTPS (ftps://) is not supported yet; use ftp://", redact(s))
+	case strings.HasPrefix(s, "ftp://"):
+	case strings.Contains(s, "://"):
+		return src, fmt.Errorf("%q: only ftp:// sources are supported", redact(s))
+	default:
+		raw = "ftp://" + s
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return src, fmt.Errorf("%q is not a valid source (want ftp://[user@]host[:port][/path])", redact(s))
+	}
+	if u.Hostname() == "" {
+		return src, fmt.Errorf("%q: no host name", redact(s))
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return src, fmt.Errorf("%q: a source takes no ?query or #fragment (escape '#' as %%23)", redact(s))
+	}
+	src.Host = u.Hostname()
+	src.Port = u.Port()
+	if src.Port == "" {
+		src.Port = "21"
+	}
+	if u.User != nil {
+		src.User = u.User.Username()
+		src.Password, _ = u.User.Password()
+	}
+	src.Path = path.Clean("/" + u.Path)
+	return src, nil
+}
+
+// Addr is host:port for dialing.
+func (s source) Addr() string { return net.JoinHostPort(s.Host, s.Port) }
+
+// String is the source without the password: safe for the mount table,
+// logs and the command line of the background process.
+func (s source) String() string {
+	u := url.URL{Scheme: "ftp", Host: s.Addr(), Path: s.Path}
+	if s.Port == "21" {
+		u.Host = s.Host
+		if strings.Contains(s.Host, ":") {
+			u.Host = "[" + s.Host + "]"
+		}
+	}
+	if s.User != "" {
+		u.User = url.User(s.User)
+	}
+	return u.String()
+}
+
+// redact hides a password inside a source string that failed to parse.
+func redact(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := strings.Index(s, "://")
+	start += 3
+	if start < 3 {
+		start = 0
+	}
+	if c := strings.Index(s[start:at], ":"); c >= 0 {
+		return s[:start+c+1] + "****" + s[at:]
+	}
+	return s
+}

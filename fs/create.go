@@ -1,0 +1,37 @@
+package fs
+
+import (
+	"context"
+	"path"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// Create makes a new file that exists, until its first upload, only in the
+// spool and as a pending entry of the listing cache. Nothing is sent to the
+// server before close: a new file costs one STOR.
+func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	if errno := checkName(name); errno != 0 {
+		return nil, nil, 0, errno
+	}
+	p, errno := d.path()
+	if errno != 0 {
+		return nil, nil, 0, errno
+	}
+	sp, err := newSpool(d.m.opts.SpoolDir)
+	if err != nil {
+		return nil, nil, 0, d.m.toErrno("create", path.Join(p, name), err)
+	}
+	sp.mtime = d.m.opts.Now()
+	sp.touch()
+	n := &fileNode{m: d.m, sp: sp, writers: 1}
+	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
+	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, ModTime: sp.mtime}
+	d.m.dirs.SetPending(p, e)
+	d.m.fillAttr(e, &out.Attr)
+	return ch, &handle{n: n, write: true}, 0, 0
+}

@@ -1,0 +1,183 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"path"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// dirNode is a directory on the server (the root too).
+type dirNode struct {
+	gofs.Inode
+	m *mount
+}
+
+var (
+	_ = (gofs.NodeGetattrer)((*dirNode)(nil))
+	_ = (gofs.NodeSetattrer)((*dirNode)(nil))
+	_ = (gofs.NodeLookuper)((*dirNode)(nil))
+	_ = (gofs.NodeReaddirer)((*dirNode)(nil))
+	_ = (gofs.NodeMkdirer)((*dirNode)(nil))
+	_ = (gofs.NodeRmdirer)((*dirNode)(nil))
+	_ = (gofs.NodeUnlinker)((*dirNode)(nil))
+	_ = (gofs.NodeRenamer)((*dirNode)(nil))
+	_ = (gofs.NodeCreater)((*dirNode)(nil))
+	_ = (gofs.NodeStatfser)((*dirNode)(nil))
+)
+
+func (d *dirNode) path() (string, syscall.Errno) {
+	p, ok := d.m.remotePath(&d.Inode)
+	if !ok {
+		return "", syscall.ENOENT
+	}
+	return p, 0
+}
+
+func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	p, errno := d.path()
+	if errno != 0 {
+		return errno
+	}
+	e := ftpconn.Entry{Name: path.Base(p), Type: ftpconn.TypeDir}
+	if !d.IsRoot() {
+		got, err := d.m.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
+		if err != nil {
+			return d.m.toErrno("getattr", p, err)
+		}
+		if got.Type != ftpconn.TypeDir {
+			return syscall.ENOENT // replaced by a file on the server
+		}
+		e = got
+	}
+	d.m.fillAttr(e, &out.Attr)
+	return 0
+}
+
+// Setattr accepts chmod, chown and utimes on directories without doing
+// anything: FTP has no portable way to keep them, and cp -p, tar and rsync
+// must not fail because of that.
+func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	return d.Getattr(ctx, fh, out)
+}
+
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	p, errno := d.path()
+	if errno != 0 {
+		return nil, errno
+	}
+	if checkName(name) != 0 {
+		return nil, syscall.ENOENT
+	}
+	e, err := d.m.dirs.Lookup(ctx, p, name)
+	if err != nil {
+		return nil, d.m.toErrno("lookup", path.Join(p, name), err)
+	}
+	ch := d.child(ctx, e)
+	d.m.fillAttr(e, &out.Attr)
+	if f, ok := ch.Operations().(*fileNode); ok {
+		f.overlay(&out.Attr)
+	}
+	return ch, 0
+}
+
+// child returns the inode for entry e, reusing the one the tree has when
+// its type still matches (an inode cannot change type).
+func (d *dirNode) child(ctx context.Context, e ftpconn.Entry) *gofs.Inode {
+	mode := stableMode(e.Type)
+	if ch := d.GetChild(e.Name); ch != nil && ch.StableAttr().Mode == mode {
+		return ch
+	}
+	var node gofs.InodeEmbedder
+	switch e.Type {
+	case ftpconn.TypeDir:
+		node = &dirNode{m: d.m}
+	case ftpconn.TypeSymlink:
+		node = &linkNode{m: d.m}
+	default:
+		node = &fileNode{m: d.m}
+	}
+	return d.NewInode(ctx, node, gofs.StableAttr{Mode: mode})
+}
+
+func (d *dirNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	p, errno := d.path()
+	if errno != 0 {
+		return nil, errno
+	}
+	entries, err := d.m.dirs.List(ctx, p)
+	if err != nil {
+		return nil, d.m.toErrno("readdir", p, err)
+	}
+	out := make([]fuse.DirEntry, len(entries))
+	for i, e := range entries {
+		out[i] = fuse.DirEntry{Name: e.Name, Mode: stableMode(e.Type)}
+	}
+	return gofs.NewListDirStream(out), 0
+}
+
+func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if errno := checkName(name); errno != 0 {
+		return nil, errno
+	}
+	p, errno := d.path()
+	if errno != 0 {
+		return nil, errno
+	}
+	cp := path.Join(p, name)
+	if err := d.m.client.Mkdir(ctx, cp); err != nil {
+		return nil, d.m.toErrno("mkdir", cp, err)
+	}
+	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeDir, ModTime: d.m.opts.Now()}
+	d.m.dirs.Put(p, e)
+	d.m.dirs.SetListing(cp, nil) // a new directory is empty: no need to ask
+	d.m.fillAttr(e, &out.Attr)
+	return d.NewInode(ctx, &dirNode{m: d.m}, gofs.StableAttr{Mode: syscall.S_IFDIR}), 0
+}
+
+func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	p, errno := d.path()
+	if errno != 0 {
+		return errno
+	}
+	cp := path.Join(p, name)
+	if err := d.m.client.Rmdir(ctx, cp); err != nil {
+		return d.m.toErrno("rmdir", cp, err)
+	}
+	d.m.dirs.Remove(p, name)
+	d.m.dirs.Invalidate(cp, true)
+	return 0
+}
+
+func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	p, errno := d.path()
+	if errno != 0 {
+		return errno
+	}
+	cp := path.Join(p, name)
+	err := d.m.client.Delete(ctx, cp)
+	if errors.Is(err, ftpconn.ErrNotFound) && d.m.dirs.IsPending(p, name) {
+		err = nil // created here and not uploaded yet: nothing on the server
+	}
+	if err != nil {
+		return d.m.toErrno("unlink", cp, err)
+	}
+	if ch := d.GetChild(name); ch != nil {
+		if f, ok := ch.Operations().(*fileNode); ok {
+			f.unlinked()
+		}
+	}
+	d.m.dirs.ClearPending(p, name)
+	d.m.dirs.Remove(p, name)
+	return 0
+}
+
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	statfs(out)
+	return 0
+}

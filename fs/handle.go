@@ -1,0 +1,112 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// handle is one open(2) of a file. Write handles share the node's spool;
+// read handles stream from the server unless a spool exists.
+type handle struct {
+	n     *fileNode
+	write bool
+
+	mu sync.Mutex
+	rd ftpconn.Reader // GUARDED_BY(mu): created at the first read from the server
+}
+
+var (
+	_ = (gofs.FileReader)((*handle)(nil))
+	_ = (gofs.FileWriter)((*handle)(nil))
+	_ = (gofs.FileFlusher)((*handle)(nil))
+	_ = (gofs.FileFsyncer)((*handle)(nil))
+	_ = (gofs.FileReleaser)((*handle)(nil))
+	_ = (gofs.FileGetattrer)((*handle)(nil))
+)
+
+func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	p, _ := h.n.path()
+	if m, ok, err := h.n.readSpool(ctx, dest, off); ok {
+		if err != nil {
+			return nil, h.n.m.toErrno("read", p, err)
+		}
+		return fuse.ReadResultData(dest[:m]), 0
+	}
+	rd, errno := h.reader(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	m, err := rd.ReadAt(ctx, dest, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, h.n.m.toErrno("read", p, err)
+	}
+	return fuse.ReadResultData(dest[:m]), 0
+}
+
+// reader opens the server stream at the first read, expecting the size the
+// listing shows.
+func (h *handle) reader(ctx context.Context) (ftpconn.Reader, syscall.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rd == nil {
+		e, errno := h.n.entry(ctx)
+		if errno != 0 {
+			return nil, errno
+		}
+		p, errno := h.n.path()
+		if errno != 0 {
+			return nil, errno
+		}
+		h.rd = h.n.m.client.OpenReader(p, e.Size)
+	}
+	return h.rd, 0
+}
+
+func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if !h.write {
+		return 0, syscall.EBADF
+	}
+	if err := h.n.write(ctx, data, off); err != nil {
+		p, _ := h.n.path()
+		return 0, h.n.m.toErrno("write", p, err)
+	}
+	return uint32(len(data)), 0
+}
+
+// Flush runs at every close(2) of a descriptor of this handle: the upload
+// happens here, so close reports its failure.
+func (h *handle) Flush(ctx context.Context) syscall.Errno {
+	if !h.write {
+		return 0
+	}
+	return h.n.flush(ctx)
+}
+
+func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	return h.Flush(ctx)
+}
+
+func (h *handle) Release(ctx context.Context) syscall.Errno {
+	h.mu.Lock()
+	if h.rd != nil {
+		h.rd.Close()
+		h.rd = nil
+	}
+	h.mu.Unlock()
+	if h.write {
+		h.n.releaseSpool()
+	}
+	return 0
+}
+
+func (h *handle) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
+	return h.n.Getattr(ctx, h, out)
+}

@@ -1,0 +1,175 @@
+package fs
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ftpmount/ftpmount/cache"
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// Options configure one mount.
+type Options struct {
+	Root       string        // server directory shown at the mount point ("/" by default)
+	DirTTL     time.Duration // how long a listing is trusted
+	KernelTTL  time.Duration // entry/attribute timeout given to the kernel
+	UID, GID   uint32        // owner shown for every file
+	FileMode   uint32        // permission bits of files (default 0644)
+	DirMode    uint32        // permission bits of directories (default 0755)
+	SpoolDir   string        // where write spools live (default os.TempDir())
+	RecoverDir string        // where spools of failed uploads are kept
+	FsName     string        // shown in the mount table; must not hold a password
+	AllowOther bool
+	ReadOnly   bool // mount read-only: the kernel answers EROFS to writes
+	FuseDebug  bool // log every FUSE request (very verbose)
+	Logf       func(format string, args ...any)
+	Debugf     func(format string, args ...any) // nil unless -o debug
+	Now        func() time.Time
+}
+
+// mount is the state shared by all nodes of one mount.
+type mount struct {
+	opts    Options
+	client  ftpconn.Client
+	dirs    *cache.Dirs
+	uploads sync.WaitGroup // uploads in flight, waited for at shutdown
+}
+
+// Mount mounts the server behind client at mountpoint. The caller serves
+// until the returned server's Wait returns, then calls Shutdown.
+func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error) {
+	o = o.withDefaults()
+	m := &mount{opts: o, client: client}
+	m.dirs = cache.NewDirs(client, cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
+	root := &dirNode{m: m}
+	kt := o.KernelTTL
+	fopts := &gofs.Options{
+		EntryTimeout:    &kt,
+		AttrTimeout:     &kt,
+		NegativeTimeout: &kt,
+		UID:             o.UID,
+		GID:             o.GID,
+		MountOptions: fuse.MountOptions{
+			FsName:        o.FsName,
+			Name:          "ftpmount",
+			AllowOther:    o.AllowOther,
+			MaxWrite:      1 << 20,
+			MaxReadAhead:  1 << 20,
+			DisableXAttrs: true,
+			DirectMount:   os.Geteuid() == 0,
+			Debug:         o.FuseDebug,
+		},
+	}
+	if o.ReadOnly {
+		fopts.MountOptions.Options = append(fopts.MountOptions.Options, "ro")
+	}
+	srv, err := gofs.Mount(mountpoint, root, fopts)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
+	}
+	return &Server{Server: srv, m: m}, nil
+}
+
+// Server is a running mount.
+type Server struct {
+	*fuse.Server
+	m *mount
+}
+
+// WaitUploads blocks until uploads in flight have ended.
+func (s *Server) WaitUploads() { s.m.uploads.Wait() }
+
+func (o Options) withDefaults() Options {
+	if o.Root == "" {
+		o.Root = "/"
+	}
+	if o.FileMode == 0 {
+		o.FileMode = 0o644
+	}
+	if o.DirMode == 0 {
+		o.DirMode = 0o755
+	}
+	if o.SpoolDir == "" {
+		o.SpoolDir = os.TempDir()
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.FsName == "" {
+		o.FsName = "ftpmount"
+	}
+	return o
+}
+
+func (m *mount) logf(format string, args ...any) { m.opts.Logf(format, args...) }
+
+func (m *mount) debugf(format string, args ...any) {
+	if m.opts.Debugf != nil {
+		m.opts.Debugf(format, args...)
+	}
+}
+
+// remotePath is the server path of an inode. ok is false for an inode that
+// is no longer in the tree (unlinked): it has no path, and nothing may be
+// sent to the server in its name.
+func (m *mount) remotePath(in *gofs.Inode) (string, bool) {
+	if in.IsRoot() {
+		return m.opts.Root, true
+	}
+	if name, parent := in.Parent(); parent == nil || name == "" {
+		return "", false
+	}
+	return path.Join(m.opts.Root, in.Path(nil)), true
+}
+
+// checkName refuses names FTP cannot carry: CR and LF end a command.
+func checkName(name string) syscall.Errno {
+	if strings.ContainsAny(name, "\r\n") {
+		return syscall.EINVAL
+	}
+	return 0
+}
+
+// fillAttr fills out from a listing entry.
+func (m *mount) fillAttr(e ftpconn.Entry, out *fuse.Attr) {
+	switch e.Type {
+	case ftpconn.TypeDir:
+		out.Mode = syscall.S_IFDIR | m.opts.DirMode
+		out.Nlink = 2
+	case ftpconn.TypeSymlink:
+		out.Mode = syscall.S_IFLNK | 0o777
+		out.Nlink = 1
+	default:
+		out.Mode = syscall.S_IFREG | m.opts.FileMode
+		out.Nlink = 1
+	}
+	out.Size = uint64(e.Size)
+	out.Blocks = (out.Size + 511) / 512
+	out.Blksize = 1 << 16
+	if !e.ModTime.IsZero() {
+		out.SetTimes(nil, &e.ModTime, &e.ModTime)
+	}
+	out.Uid, out.Gid = m.opts.UID, m.opts.GID
+}
+
+// stableMode is the file type bits for go-fuse's StableAttr.
+func stableMode(t ftpconn.EntryType) uint32 {
+	switch t {
+	case ftpconn.TypeDir:
+		return syscall.S_IFDIR
+	case ftpconn.TypeSymlink:
+		return syscall.S_IFLNK
+	}
+	return syscall.S_IFREG
+}

@@ -1,0 +1,114 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// spool is the local copy of a file being written: a temporary file on
+// disk. All its fields are guarded by the owning fileNode's mu.
+type spool struct {
+	f     *os.File
+	size  int64     // the file's size as the writers see it
+	need  int64     // bytes [0, need) are still on the server only (filled lazily)
+	dirty bool      // changed since the last successful upload
+	gen   uint64    // bumped by every change; an upload knows what it sent
+	mtime time.Time // shown while the spool exists
+	// setTime is an mtime asked for (utimens) while dirty, applied after
+	// the upload that follows.
+	setTime *time.Time
+}
+
+func newSpool(dir string) (*spool, error) {
+	f, err := os.CreateTemp(dir, "ftpmount-spool-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return &spool{f: f}, nil
+}
+
+// fill fetches the server's bytes [0, need) that the spool does not have
+// yet. Everything that looks at or changes the content calls it first,
+// unless a truncate made the old bytes irrelevant.
+func (s *spool) fill(ctx context.Context, client ftpconn.Client, p string) error {
+	if s.need <= 0 {
+		return nil
+	}
+	r := client.OpenReader(p, s.need)
+	defer r.Close()
+	buf := make([]byte, 1<<20)
+	var off int64
+	for off < s.need {
+		n, err := r.ReadAt(ctx, buf[:min(int64(len(buf)), s.need-off)], off)
+		if n > 0 {
+			if _, werr := s.f.WriteAt(buf[:n], off); werr != nil {
+				return fmt.Errorf("spool: %w", werr)
+			}
+			off += int64(n)
+		}
+		if errors.Is(err, io.EOF) {
+			break // the server's file is shorter than listed: take what is there
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if off < s.need && s.size == s.need {
+		s.size = off
+	}
+	s.need = 0
+	return nil
+}
+
+func (s *spool) writeAt(data []byte, off int64) error {
+	if _, err := s.f.WriteAt(data, off); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	s.size = max(s.size, off+int64(len(data)))
+	s.touch()
+	return nil
+}
+
+func (s *spool) truncate(size int64) error {
+	if err := s.f.Truncate(size); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	s.size = size
+	s.need = min(s.need, size)
+	s.touch()
+	return nil
+}
+
+func (s *spool) touch() {
+	s.dirty = true
+	s.gen++
+	s.mtime = time.Now()
+}
+
+// discard removes the spool file.
+func (s *spool) discard() {
+	name := s.f.Name()
+	s.f.Close()
+	os.Remove(name)
+}
+
+// keep moves the spool of a failed upload into dir so that nothing written
+// is lost, and returns where it went.
+func (s *spool) keep(dir, remote string) (string, error) {
+	s.f.Close()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return s.f.Name(), err
+	}
+	dst := filepath.Join(dir, fmt.Sprintf("%s.%d", filepath.Base(remote), time.Now().UnixNano()))
+	if err := os.Rename(s.f.Name(), dst); err != nil {
+		return s.f.Name(), err
+	}
+	return dst, nil
+}

@@ -1,0 +1,215 @@
+package ftpconn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path"
+	"time"
+)
+
+// Client is what the rest of ftpmount sees of the server. Every method that
+// may block takes a context first; all are safe for concurrent use.
+type Client interface {
+	// List returns the entries of a directory, without "." and "..".
+	// ErrNotFound when the directory does not exist.
+	List(ctx context.Context, dir string) ([]Entry, error)
+	// Size asks the server for the size of a file (SIZE).
+	Size(ctx context.Context, p string) (int64, error)
+	// OpenReader prepares ranged reads of a file expected to be size bytes
+	// long (-1 if unknown). No connection is used until the first read.
+	OpenReader(p string, size int64) Reader
+	// Upload stores size bytes read from src as the file p and checks the
+	// server's size afterwards.
+	Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error
+	Mkdir(ctx context.Context, p string) error
+	Rmdir(ctx context.Context, p string) error
+	Delete(ctx context.Context, p string) error
+	Rename(ctx context.Context, from, to string) error
+	// SetTime sets a file's modification time (MFMT or vsftpd's MDTM).
+	// ErrNotSupported when the server can do neither.
+	SetTime(ctx context.Context, p string, t time.Time) error
+	// Close drops idle connections. Open Readers must be closed first.
+	Close() error
+}
+
+// Reader reads one remote file at any offset. Sequential reads continue on
+// one open data connection; a jump restarts the transfer with REST.
+type Reader interface {
+	ReadAt(ctx context.Context, p []byte, off int64) (int, error)
+	Close() error
+}
+
+// maxAttempts bounds the tries of an operation whose connection died.
+const maxAttempts = 3
+
+type client struct {
+	cfg  Config
+	pool *pool
+}
+
+// Dial connects and logs in once, so that a wrong password or an unreachable
+// server is reported now, and returns a Client whose pool keeps that
+// connection.
+func Dial(ctx context.Context, cfg Config) (Client, error) {
+	c := &client{cfg: cfg.withDefaults()}
+	c.pool = newPool(c.cfg)
+	cn, err := c.pool.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.pool.put(cn, nil)
+	return c, nil
+}
+
+// do runs fn on a pooled connection. When the connection dies under it, fn
+// is run again on a fresh one, up to maxAttempts times; fn is told whether
+// this is a retry so that non-idempotent operations can accept "already
+// done".
+func (c *client) do(ctx context.Context, op, p string, fn func(cn *conn, retry bool) error) error {
+	var err error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if attempt > 0 {
+			c.cfg.debugf("retrying %s %s after: %v", op, p, err)
+			select {
+			case <-time.After(time.Duration(attempt*attempt) * 200 * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		var cn *conn
+		cn, err = c.pool.get(ctx)
+		if err != nil {
+			if errors.Is(err, ErrLogin) || ctx.Err() != nil {
+				return err
+			}
+			continue
+		}
+		err = fn(cn, attempt > 0)
+		c.pool.put(cn, err)
+		if err == nil || !retryable(err) {
+			break
+		}
+	}
+	return wrap(op, p, err)
+}
+
+func (c *client) List(ctx context.Context, dir string) ([]Entry, error) {
+	var out []Entry
+	err := c.do(ctx, "LIST", dir, func(cn *conn, _ bool) error {
+		var err error
+		out, err = cn.list(dir)
+		return err
+	})
+	return out, err
+}
+
+func (c *client) Size(ctx context.Context, p string) (int64, error) {
+	var n int64
+	err := c.do(ctx, "SIZE", p, func(cn *conn, _ bool) error {
+		var err error
+		n, err = cn.sc.FileSize(p)
+		return err
+	})
+	return n, err
+}
+
+func (c *client) Mkdir(ctx context.Context, p string) error {
+	return c.do(ctx, "MKD", p, func(cn *conn, retry bool) error {
+		err := cn.sc.MakeDir(p)
+		if err == nil || replyCode(err) == 0 {
+			return err
+		}
+		e, found, lerr := cn.lookup(p)
+		switch {
+		case lerr != nil && errors.Is(lerr, ErrNotFound):
+			return wrap("MKD", p, lerr) // the parent is missing
+		case found && retry && e.Type == TypeDir:
+			return nil // our first attempt made it
+		case found:
+			return &ReplyError{Op: "MKD", Path: p, Code: replyCode(err), Msg: errText(err), Kind: ErrExists}
+		}
+		return refine(wrap("MKD", p, err), ErrPermission)
+	})
+}
+
+func (c *client) Rmdir(ctx context.Context, p string) error {
+	return c.do(ctx, "RMD", p, func(cn *conn, retry bool) error {
+		err := cn.sc.RemoveDir(p)
+		if err == nil || replyCode(err) == 0 {
+			return err
+		}
+		if _, found, _ := cn.lookup(p); !found {
+			if retry {
+				return nil
+			}
+			return refine(wrap("RMD", p, err), ErrNotFound)
+		}
+		if kids, lerr := cn.list(p); lerr == nil && len(kids) > 0 {
+			return refine(wrap("RMD", p, err), ErrNotEmpty)
+		}
+		return refine(wrap("RMD", p, err), ErrPermission)
+	})
+}
+
+func (c *client) Delete(ctx context.Context, p string) error {
+	return c.do(ctx, "DELE", p, func(cn *conn, retry bool) error {
+		err := cn.sc.Delete(p)
+		if err == nil || replyCode(err) == 0 {
+			return err
+		}
+		if _, found, _ := cn.lookup(p); !found {
+			if retry {
+				return nil
+			}
+			return refine(wrap("DELE", p, err), ErrNotFound)
+		}
+		return refine(wrap("DELE", p, err), ErrPermission)
+	})
+}
+
+func (c *client) Rename(ctx context.Context, from, to string) error {
+	return c.do(ctx, "RNFR/RNTO", from, func(cn *conn, retry bool) error {
+		err := cn.sc.Rename(from, to)
+		if err == nil || replyCode(err) == 0 {
+			return err
+		}
+		_, srcFound, _ := cn.lookup(from)
+		if !srcFound {
+			if _, dstFound, _ := cn.lookup(to); retry && dstFound {
+				return nil
+			}
+			return refine(wrap("RNFR", from, err), ErrNotFound)
+		}
+		if _, lerr := cn.list(path.Dir(to)); errors.Is(lerr, ErrNotFound) {
+			return refine(wrap("RNTO", to, err), ErrNotFound)
+		}
+		return refine(wrap("RNTO", to, err), ErrPermission)
+	})
+}
+
+func (c *client) SetTime(ctx context.Context, p string, t time.Time) error {
+	return c.do(ctx, "MFMT", p, func(cn *conn, _ bool) error {
+		if !cn.sc.IsSetTimeSupported() {
+			return &ReplyError{Op: "MFMT", Path: p, Msg: "server cannot set times", Kind: ErrNotSupported}
+		}
+		return cn.sc.SetTime(p, t)
+	})
+}
+
+func (c *client) Close() error {
+	c.pool.closeAll()
+	return nil
+}
+
+// refine replaces the sentinel of a 550/553-style reply error once the
+// caller found out what the reply meant.
+func refine(err error, kind error) error {
+	var re *ReplyError
+	if errors.As(err, &re) && re.Code != 0 {
+		cp := *re
+		cp.Kind = kind
+		return &cp
+	}
+	return err
+}

@@ -1,0 +1,47 @@
+package ftpconn
+
+import "time"
+
+// Config says where the server is and how to talk to it.
+type Config struct {
+	Addr     string // host:port
+	User     string // "anonymous" when empty
+	Password string // "anonymous@" when empty and User is anonymous
+
+	// Timeout bounds every network wait (connect, each read and write of
+	// control and data connections). Zero means 30 s.
+	Timeout time.Duration
+	// MaxConns caps the connections open at once. Zero means 4.
+	MaxConns int
+	// Debugf, when set, receives every command and reply (PASS masked)
+	// and the decisions this package takes (retries, reclaims).
+	Debugf func(format string, args ...any)
+	// Now is the clock; nil means time.Now. Tests inject their own.
+	Now func() time.Time
+}
+
+func (c *Config) withDefaults() Config {
+	out := *c
+	if out.Timeout <= 0 {
+		out.Timeout = 30 * time.Second
+	}
+	if out.MaxConns <= 0 {
+		out.MaxConns = 4
+	}
+	if out.User == "" {
+		out.User = "anonymous"
+		if out.Password == "" {
+			out.Password = "anonymous@"
+		}
+	}
+	if out.Now == nil {
+		out.Now = time.Now
+	}
+	return out
+}
+
+func (c *Config) debugf(format string, args ...any) {
+	if c.Debugf != nil {
+		c.Debugf(format, args...)
+	}
+}

@@ -1,0 +1,31 @@
+// Package ftpconn is ftpmount's only door to the FTP server.
+//
+// It wraps github.com/jlaffaye/ftp behind a small, context-first,
+// concurrency-safe interface (Client) and hides everything that library
+// leaves to its callers:
+//
+//   - A pool with exclusive checkout. A jlaffaye ServerConn carries one
+//     transfer at a time and is not safe for concurrent use, so every
+//     operation borrows a connection, and an open download stream owns its
+//     connection until it is closed or reclaimed (see Reader). The pool is
+//     capped (Config.MaxConns); idle connections are checked with NOOP before
+//     reuse and replaced when dead.
+//   - Deadlines. The library sets none after dialing, so every net.Conn it
+//     uses (control and data) is wrapped by deadlineConn, which re-arms a
+//     read/write deadline of Config.Timeout before each call: a silent server
+//     fails the operation instead of blocking it forever.
+//   - Errors. Replies become sentinel errors (ErrNotFound, ErrPermission,
+//     ...) wrapped in *ReplyError, which keeps the server's words. A 550 is
+//     ambiguous in FTP; operations that get one look at the parent listing to
+//     tell "missing" from "refused". Nothing here knows about errno: package
+//     fs maps these sentinels in one place.
+//   - Verification. Downloads count bytes against the size that was
+//     expected; uploads compare the server's size with the bytes sent. A
+//     short transfer is an error, never a short file.
+//   - Retries. Operations that fail because the connection died (EOF, reset,
+//     timeout, 421) are retried a bounded number of times on a fresh
+//     connection. Non-idempotent ones (delete, mkdir, rmdir, rename) accept
+//     "already done" as success on a retry.
+//
+// Paths given to this package are always absolute server paths ("/a/b").
+package ftpconn

@@ -1,0 +1,278 @@
+package ftpconn
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/textproto"
+	"sync"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+)
+
+// conn is one logged-in control connection. It is used by one goroutine at
+// a time: whoever checked it out of the pool.
+type conn struct {
+	id       int
+	sc       *ftp.ServerConn
+	ctrl     *deadlineConn // the control socket, to shorten its timeout for a phase
+	lastUsed time.Time
+}
+
+// idleCheckAfter is how long a connection may sit idle before it is checked
+// with NOOP on checkout. Servers hang up idle clients (with or without a 421)
+// and the library only notices on the next command.
+const idleCheckAfter = 2 * time.Second
+
+// idleDropAfter is how long an idle connection is kept at all. Most servers
+// time idle clients out after 300 s or more; dropping ours first is polite
+// and saves a failed NOOP.
+const idleDropAfter = 60 * time.Second
+
+// releaser is something holding a pooled connection that can give it back
+// on request when it is not in use: an open download stream between reads.
+type releaser interface {
+	tryRelease() bool
+}
+
+// pool hands out connections with exclusive checkout. A slot token is held
+// for every connection checked out (or being dialed), so at most MaxConns
+// exist: idle connections are only created by returning a checked-out one.
+//
+// Lock order: a reader's mu, then pool.mu. tryRelease is called without
+// pool.mu held.
+type pool struct {
+	cfg   Config
+	slots chan struct{} // one token per checked-out connection
+
+	mu         sync.Mutex
+	idle       []*conn               // GUARDED_BY(mu): most recently used last
+	holders    map[releaser]struct{} // GUARDED_BY(mu): streams that may give a connection back
+	nextID     int                   // GUARDED_BY(mu)
+	listHidden bool                  // GUARDED_BY(mu): server has no MLSD; send "LIST -a"
+	closed     bool                  // GUARDED_BY(mu)
+}
+
+func newPool(cfg Config) *pool {
+	return &pool{
+		cfg:     cfg,
+		slots:   make(chan struct{}, cfg.MaxConns),
+		holders: map[releaser]struct{}{},
+	}
+}
+
+// get checks out a connection: an idle one that still answers, or a new
+// one. It waits for a free slot, asking idle download streams to give
+// theirs back, until ctx is done.
+func (p *pool) get(ctx context.Context) (*conn, error) {
+	if err := p.acquire(ctx); err != nil {
+		return nil, err
+	}
+	for {
+		c := p.popIdle()
+		if c == nil {
+			break
+		}
+		if p.cfg.Now().Sub(c.lastUsed) < idleCheckAfter {
+			return c, nil
+		}
+		if err := c.sc.NoOp(); err == nil {
+			return c, nil
+		} else {
+			p.cfg.debugf("ftp[%d] idle connection is dead (%v); replacing it", c.id, err)
+		}
+		c.close()
+	}
+	c, err := p.dial(ctx)
+	if err != nil {
+		<-p.slots
+		return nil, err
+	}
+	return c, nil
+}
+
+func (p *pool) acquire(ctx context.Context) error {
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p.reclaimOne()
+		select {
+		case p.slots <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// reclaimOne asks one idle download stream to give its connection back.
+func (p *pool) reclaimOne() {
+	p.mu.Lock()
+	hs := make([]releaser, 0, len(p.holders))
+	for h := range p.holders {
+		hs = append(hs, h)
+	}
+	p.mu.Unlock()
+	for _, h := range hs {
+		if h.tryRelease() {
+			return
+		}
+	}
+}
+
+func (p *pool) popIdle() *conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.cfg.Now()
+	for len(p.idle) > 0 {
+		c := p.idle[len(p.idle)-1]
+		p.idle = p.idle[:len(p.idle)-1]
+		if now.Sub(c.lastUsed) < idleDropAfter {
+			return c
+		}
+		go c.close()
+	}
+	return nil
+}
+
+// put returns a connection. A connection whose last error says it can't be
+// trusted is closed instead.
+func (p *pool) put(c *conn, lastErr error) {
+	defer func() { <-p.slots }()
+	if connBroken(lastErr) {
+		p.cfg.debugf("ftp[%d] dropping connection after: %v", c.id, lastErr)
+		c.close()
+		return
+	}
+	c.lastUsed = p.cfg.Now()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		c.close()
+		return
+	}
+	p.idle = append(p.idle, c)
+	p.mu.Unlock()
+}
+
+func (p *pool) register(h releaser) {
+	p.mu.Lock()
+	p.holders[h] = struct{}{}
+	p.mu.Unlock()
+}
+
+func (p *pool) unregister(h releaser) {
+	p.mu.Lock()
+	delete(p.holders, h)
+	p.mu.Unlock()
+}
+
+// dial opens and logs in a new connection. The first successful login
+// finds out whether the server has MLSD; when it has not, listings must use
+// "LIST -a" (plain LIST hides dot files on vsftpd and others), an option
+// that can only be set when dialing, so that first connection is replaced.
+func (p *pool) dial(ctx context.Context) (*conn, error) {
+	p.mu.Lock()
+	p.nextID++
+	id := p.nextID
+	hidden := p.listHidden
+	p.mu.Unlock()
+
+	c, err := p.dialOnce(ctx, id, hidden)
+	if err != nil || hidden || c.sc.IsTimePreciseInList() {
+		return c, err
+	}
+	p.cfg.debugf("ftp[%d] server has no MLSD: listing with LIST -a", id)
+	p.mu.Lock()
+	p.listHidden = true
+	p.mu.Unlock()
+	c.close()
+	return p.dialOnce(ctx, id, true)
+}
+
+func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, error) {
+	cfg := &p.cfg
+	c := &conn{id: id}
+	dialer := net.Dialer{Timeout: cfg.Timeout}
+	dialFunc := func(network, addr string) (net.Conn, error) {
+		nc, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		dc := newDeadlineConn(nc, cfg.Timeout)
+		if c.ctrl == nil { // the first dial of a ServerConn is its control connection
+			c.ctrl = dc
+			if cfg.Debugf != nil {
+				dc.log = newProtoLog(id, cfg.Debugf)
+			}
+		}
+		return dc, nil
+	}
+	sc, err := ftp.Dial(cfg.Addr,
+		ftp.DialWithDialFunc(dialFunc),
+		ftp.DialWithForceListHidden(listHidden),
+		ftp.DialWithWritingMDTM(true),
+	)
+	if err != nil {
+		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: ErrTransient}
+	}
+	c.sc = sc
+	if err := sc.Login(cfg.User, cfg.Password); err != nil {
+		c.close()
+		kind := ErrLogin
+		if code := replyCode(err); code != 0 && code != 530 && code != 331 && code != 332 {
+			kind = kindOf(code)
+		} else if code == 0 && connBroken(err) && !isLoginRefusal(err) {
+			kind = ErrTransient
+		}
+		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: kind}
+	}
+	c.lastUsed = cfg.Now()
+	return c, nil
+}
+
+// isLoginRefusal: jlaffaye returns a USER failure as a plain error carrying
+// only the server's message; it is still a refusal, not a network failure.
+func isLoginRefusal(err error) bool {
+	var ne net.Error
+	return !errors.As(err, &ne) && !errors.Is(err, net.ErrClosed) && err.Error() != "EOF"
+}
+
+// errText is the server's words when err is a reply, else the error text.
+func errText(err error) string {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Msg
+	}
+	return err.Error()
+}
+
+func (c *conn) close() {
+	if c.ctrl != nil {
+		c.ctrl.setTimeout(2 * time.Second)
+	}
+	if c.sc != nil {
+		_ = c.sc.Quit()
+	} else if c.ctrl != nil {
+		_ = c.ctrl.Close()
+	}
+}
+
+// closeAll closes the idle connections and refuses to keep any more.
+func (p *pool) closeAll() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.closed = true
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.close()
+	}
+}

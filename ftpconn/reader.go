@@ -1,0 +1,243 @@
+package ftpconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+)
+
+// skipMax is how far ahead of the stream a read may land and still be
+// reached by reading on (keeping the skipped bytes in the window) rather
+// than restarting the transfer with REST.
+const skipMax = 2 << 20
+
+// closeWait bounds the wait for the server's reply after we cut a transfer
+// short. Some servers never send one; the connection is then dropped.
+const closeWait = 5 * time.Second
+
+// reader is a Reader over one RETR stream at a time.
+//
+// Lock order: mu, then the pool's mu.
+type reader struct {
+	c    *client
+	path string
+	size int64 // expected size; -1 if unknown
+
+	mu     sync.Mutex
+	cn     *conn         // GUARDED_BY(mu): the stream's connection, nil when none is open
+	resp   *ftp.Response // GUARDED_BY(mu)
+	pos    int64         // GUARDED_BY(mu): offset of the next byte resp yields
+	win    window        // GUARDED_BY(mu): the bytes just before pos
+	closed bool          // GUARDED_BY(mu)
+}
+
+func (c *client) OpenReader(p string, size int64) Reader {
+	return &reader{c: c, path: p, size: size}
+}
+
+// ReadAt fills p from offset off. It returns fewer bytes than len(p) only at
+// the end of the file, with io.EOF. A transfer that ends early is resumed
+// where it stopped (REST); only when that keeps failing does ReadAt fail,
+// with ErrShortTransfer: a cut transfer never looks like the end of file.
+//
+// ctx only bounds the wait for a connection: a transfer in progress is not
+// abandoned because the caller was interrupted.
+func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, errors.New("read on closed reader")
+	}
+	want := len(p)
+	if r.size >= 0 {
+		if off >= r.size {
+			return 0, io.EOF
+		}
+		if rem := r.size - off; int64(want) > rem {
+			want = int(rem)
+		}
+	}
+	n := r.win.readAt(p[:want], off)
+	failures := 0
+	for n < want {
+		at := off + int64(n)
+		if r.resp != nil && at != r.pos {
+			if at > r.pos && at-r.pos <= skipMax {
+				if err := r.skip(at); err != nil {
+					r.dropStream(err)
+				}
+			} else {
+				r.abortStream()
+			}
+		}
+		if r.resp == nil {
+			if err := r.open(ctx, at); err != nil {
+				failures++
+				if !retryable(err) || failures >= maxAttempts {
+					return n, err
+				}
+				continue
+			}
+		}
+		m, err := r.resp.Read(p[n:want])
+		if m > 0 {
+			r.win.add(p[n : n+m])
+			r.pos += int64(m)
+			n += m
+			failures = 0
+		}
+		if err == nil {
+			continue
+		}
+		eof, ferr := r.finish(err)
+		if ferr == nil && eof {
+			if n < want {
+				return n, io.EOF // the file really is shorter than we thought
+			}
+			break
+		}
+		if failures++; failures >= maxAttempts {
+			return n, &ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("stopped at byte %d: %v", r.pos, ferr), Kind: ErrShortTransfer}
+		}
+		r.c.cfg.debugf("RETR %s cut at %d (%v): resuming", r.path, r.pos, ferr)
+	}
+	if r.resp != nil && r.size >= 0 && r.pos >= r.size {
+		// All expected bytes are here: collect the 226 now and free the
+		// connection rather than holding it until the next read.
+		_, _ = r.finish(io.EOF)
+	}
+	return n, nil
+}
+
+// open starts a transfer at off.
+func (r *reader) open(ctx context.Context, off int64) error {
+	cn, err := r.c.pool.get(ctx)
+	if err != nil {
+		return err
+	}
+	resp, err := cn.sc.RetrFrom(r.path, uint64(off))
+	if err != nil {
+		if replyCode(err) == 550 {
+			// Missing, or there but refused: the listing tells.
+			if _, found, _ := cn.lookup(r.path); found {
+				err = refine(wrap("RETR", r.path, err), ErrPermission)
+			}
+		}
+		r.c.pool.put(cn, err)
+		return wrap("RETR", r.path, err)
+	}
+	r.cn, r.resp, r.pos = cn, resp, off
+	r.win.reset(off)
+	r.c.pool.register(r)
+	return nil
+}
+
+// skip reads on from pos to at, keeping the bytes in the window.
+func (r *reader) skip(at int64) error {
+	buf := make([]byte, 64<<10)
+	for r.pos < at {
+		lim := at - r.pos
+		if lim > int64(len(buf)) {
+			lim = int64(len(buf))
+		}
+		m, err := r.resp.Read(buf[:lim])
+		r.win.add(buf[:m])
+		r.pos += int64(m)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish ends the stream after its data connection reported readErr (io.EOF
+// when the server closed it). eof is true when the whole file has arrived:
+// the byte count matches the expected size, or (size unknown, or the file
+// changed) the server's SIZE equals what we received.
+func (r *reader) finish(readErr error) (eof bool, err error) {
+	closeErr := r.resp.Close()
+	cn := r.cn
+	r.release()
+	if readErr != io.EOF {
+		r.c.pool.put(cn, readErr)
+		return false, readErr
+	}
+	code := replyCode(closeErr)
+	if closeErr != nil && code == 0 {
+		r.c.pool.put(cn, closeErr)
+		return false, closeErr
+	}
+	if r.size >= 0 && r.pos >= r.size {
+		r.c.pool.put(cn, nil)
+		return true, nil
+	}
+	// The server stopped before the expected size (perhaps with a 226).
+	// Believe it only if the file is now that short.
+	n, serr := cn.sc.FileSize(r.path)
+	r.c.pool.put(cn, serr)
+	if serr == nil && n == r.pos && closeErr == nil {
+		r.size = n
+		return true, nil
+	}
+	if closeErr == nil {
+		closeErr = fmt.Errorf("server ended the transfer early (size %d, got %d)", r.size, r.pos)
+	}
+	return false, closeErr
+}
+
+// abortStream cuts the transfer short. Servers answer 426 (or 451, 550,
+// 551) to that; a server that answers nothing within closeWait loses the
+// connection.
+func (r *reader) abortStream() {
+	cn := r.cn
+	cn.ctrl.setTimeout(min(closeWait, r.c.cfg.Timeout))
+	err := r.resp.Close()
+	cn.ctrl.setTimeout(r.c.cfg.Timeout)
+	r.release()
+	switch replyCode(err) {
+	case 226, 225, 426, 450, 451, 550, 551:
+		err = nil
+	}
+	r.c.pool.put(cn, err)
+}
+
+// dropStream throws the stream and its connection away.
+func (r *reader) dropStream(cause error) {
+	cn := r.cn
+	r.release()
+	r.c.pool.put(cn, &ReplyError{Op: "RETR", Path: r.path, Msg: cause.Error(), Kind: ErrTransient})
+}
+
+func (r *reader) release() {
+	r.c.pool.unregister(r)
+	r.cn, r.resp = nil, nil
+}
+
+// tryRelease gives the connection back to the pool if no read is under way.
+func (r *reader) tryRelease() bool {
+	if !r.mu.TryLock() {
+		return false
+	}
+	defer r.mu.Unlock()
+	if r.resp == nil {
+		return false
+	}
+	r.c.cfg.debugf("RETR %s: giving the connection back at %d", r.path, r.pos)
+	r.abortStream()
+	return true
+}
+
+func (r *reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.resp != nil {
+		r.abortStream()
+	}
+	r.closed = true
+	return nil
+}
