@@ -1,0 +1,170 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+	"github.com/ftpmount/ftpmount/ftpconn/ftpfake"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func setup(t *testing.T, ttl time.Duration) (*Dirs, *ftpfake.Client, *clock) {
+	t.Helper()
+	fake := ftpfake.New()
+	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	return NewDirs(fake, DirsConfig{TTL: ttl, Now: clk.now}), fake, clk
+}
+
+func TestLookupsShareOneListing(t *testing.T) {
+	d, fake, _ := setup(t, 5*time.Second)
+	for i := 0; i < 100; i++ {
+		fake.WriteFile("/dir/f"+string(rune('a'+i%26))+string(rune('a'+i/26)), []byte("x"))
+	}
+	ctx := context.Background()
+	entries, err := d.List(ctx, "/dir")
+	if err != nil || len(entries) != 100 {
+		t.Fatalf("List = %d entries, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		if _, err := d.Lookup(ctx, "/dir", e.Name); err != nil {
+			t.Fatalf("Lookup(%s): %v", e.Name, err)
+		}
+	}
+	if _, err := d.Lookup(ctx, "/dir", "missing"); !errors.Is(err, ftpconn.ErrNotFound) {
+		t.Fatalf("Lookup(missing) = %v, want ErrNotFound", err)
+	}
+	if n := fake.Calls("List"); n != 1 {
+		t.Fatalf("100 lookups after a readdir cost %d listings, want 1", n)
+	}
+}
+
+func TestConcurrentMissesShareOneFetch(t *testing.T) {
+	d, fake, _ := setup(t, 5*time.Second)
+	fake.WriteFile("/d/x", []byte("1"))
+	fake.ListDelay = 50 * time.Millisecond
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := d.Lookup(context.Background(), "/d", "x"); err != nil {
+				t.Errorf("Lookup: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := fake.Calls("List"); n != 1 {
+		t.Fatalf("20 concurrent lookups cost %d listings, want 1", n)
+	}
+}
+
+func TestTTL(t *testing.T) {
+	d, fake, clk := setup(t, 5*time.Second)
+	ctx := context.Background()
+	fake.WriteFile("/a", []byte("1"))
+	if _, err := d.List(ctx, "/"); err != nil {
+		t.Fatal(err)
+	}
+	fake.WriteFile("/b", []byte("2")) // another client adds a file
+	clk.advance(4 * time.Second)
+	if _, err := d.Lookup(ctx, "/", "b"); !errors.Is(err, ftpconn.ErrNotFound) {
+		t.Fatalf("within the TTL the listing is trusted; Lookup(b) = %v", err)
+	}
+	clk.advance(2 * time.Second)
+	if _, err := d.Lookup(ctx, "/", "b"); err != nil {
+		t.Fatalf("after the TTL the new file must show: %v", err)
+	}
+	if n := fake.Calls("List"); n != 2 {
+		t.Fatalf("listings = %d, want 2", n)
+	}
+}
+
+func TestZeroTTLStillServesLookupsAfterReaddir(t *testing.T) {
+	d, fake, clk := setup(t, 0)
+	ctx := context.Background()
+	fake.WriteFile("/a", []byte("1"))
+	d.List(ctx, "/")
+	d.Lookup(ctx, "/", "a")
+	if n := fake.Calls("List"); n != 1 {
+		t.Fatalf("lookup right after readdir fetched again (%d listings)", n)
+	}
+	d.List(ctx, "/")
+	if n := fake.Calls("List"); n != 2 {
+		t.Fatalf("with TTL 0 every readdir asks the server (%d listings)", n)
+	}
+	clk.advance(2 * time.Second)
+	d.Lookup(ctx, "/", "a")
+	if n := fake.Calls("List"); n != 3 {
+		t.Fatalf("an old listing was used for a lookup (%d listings)", n)
+	}
+}
+
+func TestOwnChangesShowAtOnce(t *testing.T) {
+	d, fake, _ := setup(t, time.Hour)
+	ctx := context.Background()
+	fake.WriteFile("/old", []byte("1"))
+	d.List(ctx, "/")
+	d.Put("/", ftpconn.Entry{Name: "new", Size: 3})
+	d.Remove("/", "old")
+	if e, err := d.Lookup(ctx, "/", "new"); err != nil || e.Size != 3 {
+		t.Fatalf("Lookup(new) = %+v, %v", e, err)
+	}
+	if _, err := d.Lookup(ctx, "/", "old"); !errors.Is(err, ftpconn.ErrNotFound) {
+		t.Fatalf("removed entry still found: %v", err)
+	}
+	if n := fake.Calls("List"); n != 1 {
+		t.Fatalf("local changes caused refetches: %d listings", n)
+	}
+}
+
+func TestPendingSurvivesRefetch(t *testing.T) {
+	d, _, clk := setup(t, time.Second)
+	ctx := context.Background()
+	d.SetPending("/", ftpconn.Entry{Name: "writing"})
+	clk.advance(time.Minute)
+	entries, err := d.List(ctx, "/")
+	if err != nil || len(entries) != 1 || entries[0].Name != "writing" {
+		t.Fatalf("List = %+v, %v; want the pending file", entries, err)
+	}
+	d.ClearPending("/", "writing")
+	clk.advance(time.Minute)
+	if _, err := d.Lookup(ctx, "/", "writing"); !errors.Is(err, ftpconn.ErrNotFound) {
+		t.Fatalf("cleared pending entry still shows: %v", err)
+	}
+}
+
+func TestInvalidateSubtree(t *testing.T) {
+	d, fake, _ := setup(t, time.Hour)
+	ctx := context.Background()
+	fake.WriteFile("/a/b/c", []byte("1"))
+	d.List(ctx, "/a")
+	d.List(ctx, "/a/b")
+	d.Invalidate("/a", true)
+	d.List(ctx, "/a/b")
+	if n := fake.Calls("List"); n != 3 {
+		t.Fatalf("listings = %d, want 3 (subtree refetched)", n)
+	}
+}
+
+func TestMissingDirectory(t *testing.T) {
+	d, _, _ := setup(t, time.Second)
+	if _, err := d.List(context.Background(), "/nope"); !errors.Is(err, ftpconn.ErrNotFound) {
+		t.Fatalf("List(missing) = %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,56 @@
+package ftpconn
+
+import (
+	"bytes"
+	"math/rand"
+	"testing"
+)
+
+func TestWindowKeepsTheLastBytes(t *testing.T) {
+	data := make([]byte, 3*windowSize+12345)
+	rand.New(rand.NewSource(1)).Read(data)
+	var w window
+	w.reset(100)
+	// Feed in uneven chunks, like a stream does.
+	for off, step := 0, 1; off < len(data); step = step*7%65521 + 1 {
+		end := min(off+step, len(data))
+		w.add(data[off:end])
+		off = end
+	}
+	end := int64(100 + len(data))
+	if w.end != end || w.start != end-windowSize {
+		t.Fatalf("window holds [%d,%d), want [%d,%d)", w.start, w.end, end-windowSize, end)
+	}
+	buf := make([]byte, 5000)
+	for _, off := range []int64{end - windowSize, end - 5000, end - windowSize/2 - 17} {
+		n := w.readAt(buf, off)
+		if n != len(buf) || !bytes.Equal(buf, data[off-100:off-100+5000]) {
+			t.Fatalf("readAt(%d) = %d bytes, wrong content", off, n)
+		}
+	}
+	if n := w.readAt(buf, end-windowSize-1); n != 0 {
+		t.Fatalf("readAt before the window returned %d bytes", n)
+	}
+	if n := w.readAt(buf, end-100); n != 100 {
+		t.Fatalf("readAt near the end returned %d bytes, want 100", n)
+	}
+	huge := make([]byte, windowSize+10)
+	w.add(huge)
+	if w.end-w.start != windowSize {
+		t.Fatalf("after a huge add the window holds %d bytes", w.end-w.start)
+	}
+}
+
+func TestProtoLogMasksPassword(t *testing.T) {
+	var lines []string
+	l := newProtoLog(1, func(f string, a ...any) { lines = append(lines, f) })
+	var got bytes.Buffer
+	l.logf = func(f string, a ...any) { got.WriteString(a[2].(string) + "\n") }
+	l.write(">", []byte("USER bob\r\nPA"))
+	l.write(">", []byte("SS hunter2\r\n"))
+	l.write("<", []byte("230 Login successful.\r\n"))
+	want := "USER bob\nPASS ****\n230 Login successful.\n"
+	if got.String() != want {
+		t.Fatalf("log = %q, want %q", got.String(), want)
+	}
+}
