@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"os"
 
 	"github.com/jlaffaye/ftp"
 )
@@ -112,8 +113,12 @@ func connBroken(err error) bool {
 }
 
 // retryable reports whether an operation that failed with err may succeed
-// on a fresh connection.
+// on a fresh connection. A timeout is final: the user set how long a silent
+// server may take, and trying again would multiply it.
 func retryable(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
 	if code := replyCode(err); code != 0 {
 		return code == 421 || code == 425 || code == 426 || code == 450
 	}

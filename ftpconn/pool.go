@@ -25,6 +25,9 @@ type conn struct {
 // and the library only notices on the next command.
 const idleCheckAfter = 2 * time.Second
 
+// idleCheckWait bounds the NOOP of that check.
+const idleCheckWait = 5 * time.Second
+
 // idleDropAfter is how long an idle connection is kept at all. Most servers
 // time idle clients out after 300 s or more; dropping ours first is polite
 // and saves a failed NOOP.
@@ -77,11 +80,15 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 		if p.cfg.Now().Sub(c.lastUsed) < idleCheckAfter {
 			return c, nil
 		}
-		if err := c.sc.NoOp(); err == nil {
+		// A dead connection (NAT state gone, server restarted) may never
+		// answer: check it with a short deadline, not the full timeout.
+		c.ctrl.setTimeout(min(idleCheckWait, p.cfg.Timeout))
+		err := c.sc.NoOp()
+		c.ctrl.setTimeout(p.cfg.Timeout)
+		if err == nil {
 			return c, nil
-		} else {
-			p.cfg.debugf("ftp[%d] idle connection is dead (%v); replacing it", c.id, err)
 		}
+		p.cfg.debugf("ftp[%d] idle connection is dead (%v); replacing it", c.id, err)
 		c.close()
 	}
 	c, err := p.dial(ctx)

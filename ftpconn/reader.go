@@ -101,7 +101,7 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			}
 			break
 		}
-		if failures++; failures >= maxAttempts {
+		if failures++; failures >= maxAttempts || !retryable(ferr) {
 			return n, &ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("stopped at byte %d: %v", r.pos, ferr), Kind: ErrShortTransfer}
 		}
 		r.c.cfg.debugf("RETR %s cut at %d (%v): resuming", r.path, r.pos, ferr)
