@@ -1,0 +1,44 @@
+# ftpmount. `make test` is what CI runs (.ci/run): it installs the system packages the tests need
+# (scripts/install-deps.sh, as root), then vets, checks formatting and runs every test with -race,
+# the integration tests included (they mount the real binary against vsftpd).
+
+# The go command: from PATH, else the default install location.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+GOFMT = $(shell $(GO) env GOROOT)/bin/gofmt
+PREFIX ?= /usr/local
+
+.PHONY: build deps test race unit integration demo install lint clean
+
+build:
+	$(GO) build -o bin/ftpmount ./cmd/ftpmount
+
+deps:
+	bash scripts/install-deps.sh
+
+test: deps lint
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+race: test
+
+# Everything but the integration tests: no root, FUSE or FTP server needed.
+unit:
+	@pkgs=$$($(GO) list ./... | grep -v /integration); \
+	if [ -n "$$pkgs" ]; then $(GO) test -race $$pkgs; else echo "no unit test packages yet"; fi
+
+integration: deps
+	$(GO) test -race -count=1 -timeout 30m ./integration/...
+
+demo: deps build
+	bash scripts/demo.sh
+
+# mount(8) and fstab entries of type fuse.ftpmount run mount.fuse3, which runs `ftpmount` from PATH.
+install: build
+	install -D -m 0755 bin/ftpmount $(DESTDIR)$(PREFIX)/bin/ftpmount
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$($(GOFMT) -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,263 @@
+package integration
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/textproto"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The local account vsftpd authenticates through PAM; scripts/install-deps.sh creates it.
+const (
+	ftpUser     = "ftpmounttest"
+	ftpPassword = "ftpmounttest-pw"
+	ftpHome     = "/srv/ftpmounttest"
+)
+
+// vsftpd is a running server private to one test.
+type vsftpd struct {
+	Addr     string // 127.0.0.1:PORT, the control connection
+	DataDir  string // what the FTP root "/" is on disk; owned by User
+	User     string
+	Password string
+
+	cred    *syscall.Credential // User's ids, to make server-side files as vsftpd itself would
+	logFile string              // vsftpd's protocol and transfer log
+}
+
+// ftpURL is the SOURCE argument that reaches srv.
+func (s *vsftpd) ftpURL() string {
+	return ftpURL(s.User, s.Password, s.Addr)
+}
+
+// ftpURL is the SOURCE argument for user and password at addr (host:port).
+func ftpURL(user, password, addr string) string {
+	u := url.URL{Scheme: "ftp", User: url.UserPassword(user, password), Host: addr, Path: "/"}
+	return u.String()
+}
+
+// vsftpdConfig follows /work/shared/NOTES-servers.md. isolate=NO and isolate_network=NO spare the
+// pre-login process new namespaces, which some containers do not grant.
+const vsftpdConfig = `listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port={{PORT}}
+background=NO
+pasv_enable=YES
+pasv_address=127.0.0.1
+pasv_min_port={{PASV_LO}}
+pasv_max_port={{PASV_HI}}
+connect_from_port_20=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+chroot_local_user=YES
+allow_writeable_chroot=YES
+local_root={{DATA}}
+anonymous_enable=NO
+pam_service_name=vsftpd
+secure_chroot_dir=/var/run/vsftpd/empty
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+mdtm_write=YES
+xferlog_enable=YES
+log_ftp_protocol=YES
+vsftpd_log_file={{LOG}}
+`
+
+// startVsftpd starts a vsftpd on a free control port and passive range, serving a fresh directory
+// under ftpHome, checks that the test user can log in, and stops it in Cleanup.
+func startVsftpd(t *testing.T) *vsftpd {
+	t.Helper()
+	requireEnv(t)
+	u, err := user.Lookup(ftpUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	data, err := os.MkdirTemp(ftpHome, "t-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(data) })
+	if err := os.Chmod(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(data, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	s := &vsftpd{
+		DataDir:  data,
+		User:     ftpUser,
+		Password: ftpPassword,
+		cred:     &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)},
+		logFile:  filepath.Join(t.TempDir(), "vsftpd.log"),
+	}
+	// The ports are free when picked but may be taken before vsftpd binds them: retry then.
+	for attempt := 1; ; attempt++ {
+		err := s.start(t)
+		if err == nil {
+			break
+		}
+		if attempt == 5 || !strings.Contains(err.Error(), "bind") {
+			t.Fatalf("vsftpd: %v", err)
+		}
+	}
+	if err := ftpLogin(s.Addr, s.User, s.Password); err != nil {
+		t.Fatalf("vsftpd on %s runs, but %s cannot log in: %v\n"+
+			"(PAM: /etc/pam.d/vsftpd denies users in /etc/ftpusers and shells missing from /etc/shells; "+
+			"scripts/install-deps.sh sets the account up)", s.Addr, s.User, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("vsftpd log (%s), last lines:\n%s", s.logFile, tail(s.logFile, 40))
+		}
+	})
+	return s
+}
+
+// start writes a config with fresh ports and runs vsftpd until it greets with 220.
+func (s *vsftpd) start(t *testing.T) error {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	lo, hi, err := freePortRange(50)
+	if err != nil {
+		return err
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "vsftpd.conf")
+	text := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
+		"{{PASV_HI}}", strconv.Itoa(hi), "{{DATA}}", s.DataDir, "{{LOG}}", s.logFile).Replace(vsftpdConfig)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		return err
+	}
+	// vsftpd writes its "500 OOPS" start-up errors to fd 0: give it a file there to read them from.
+	errPath := filepath.Join(dir, "vsftpd.stdin")
+	errFile, err := os.OpenFile(errPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer errFile.Close()
+	bin, err := findTool("vsftpd")
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, conf)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = errFile, errFile, errFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		// Session processes are forks of the listener (same command line); some leave its group.
+		killMatching(conf)
+		<-exited
+	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		select {
+		case err := <-exited:
+			out, _ := os.ReadFile(errPath)
+			return fmt.Errorf("exited at start-up (%v): %s", err, strings.TrimSpace(string(out)))
+		default:
+		}
+		if greets(s.Addr) {
+			t.Cleanup(stop)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return fmt.Errorf("no 220 greeting on %s after 15 s", s.Addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// greets reports whether an FTP server answers 220 on addr.
+func greets(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	code, _, err := textproto.NewConn(c).ReadResponse(0)
+	return err == nil && code == 220
+}
+
+// ftpLogin logs in and out on addr, returning the server's refusal if any.
+func ftpLogin(addr, user, pass string) error {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	tc := textproto.NewConn(c)
+	if _, _, err := tc.ReadResponse(220); err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		cmd  string
+		want int
+	}{{"USER " + user, 331}, {"PASS " + pass, 230}, {"QUIT", 221}} {
+		if err := tc.PrintfLine("%s", step.cmd); err != nil {
+			return err
+		}
+		if _, _, err := tc.ReadResponse(step.want); err != nil {
+			return fmt.Errorf("%s: %w", strings.Fields(step.cmd)[0], err)
+		}
+	}
+	return nil
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePortRange returns n consecutive ports within 40000-60000 that could all be bound a moment ago.
+func freePortRange(n int) (lo, hi int, err error) {
+	for range 100 {
+		lo = 40000 + rand.IntN(20000-n)
+		if portsFree(lo, lo+n-1) {
+			return lo, lo + n - 1, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("no %d free consecutive ports in 40000-60000", n)
+}
+
+func portsFree(lo, hi int) bool {
+	for p := lo; p <= hi; p++ {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			return false
+		}
+		l.Close()
+	}
+	return true
+}
