@@ -18,21 +18,22 @@ import (
 
 // Options configure one mount.
 type Options struct {
-	Root       string        // server directory shown at the mount point ("/" by default)
-	DirTTL     time.Duration // how long a listing is trusted
-	KernelTTL  time.Duration // entry/attribute timeout given to the kernel
-	UID, GID   uint32        // owner shown for every file
-	FileMode   uint32        // permission bits of files (default 0644)
-	DirMode    uint32        // permission bits of directories (default 0755)
-	SpoolDir   string        // where write spools live (default os.TempDir())
-	RecoverDir string        // where spools of failed uploads are kept
-	FsName     string        // shown in the mount table; must not hold a password
-	AllowOther bool
-	ReadOnly   bool // mount read-only: the kernel answers EROFS to writes
-	FuseDebug  bool // log every FUSE request (very verbose)
-	Logf       func(format string, args ...any)
-	Debugf     func(format string, args ...any) // nil unless -o debug
-	Now        func() time.Time
+	Root        string        // server directory shown at the mount point ("/" by default)
+	DirTTL      time.Duration // how long a listing is trusted
+	KernelTTL   time.Duration // entry/attribute timeout given to the kernel
+	UID, GID    uint32        // owner shown for every file
+	FileMode    uint32        // permission bits of files (default 0644)
+	DirMode     uint32        // permission bits of directories (default 0755)
+	SpoolDir    string        // where write spools live (default os.TempDir())
+	RecoverDir  string        // where spools of failed uploads are kept
+	FsName      string        // shown in the mount table; must not hold a password
+	AllowOther  bool
+	ReadOnly    bool // mount read-only: the kernel answers EROFS to writes
+	DefaultPerm bool // default_permissions: the kernel enforces the modes shown
+	FuseDebug   bool // log every FUSE request (very verbose)
+	Logf        func(format string, args ...any)
+	Debugf      func(format string, args ...any) // nil unless -o debug
+	Now         func() time.Time
 }
 
 // mount is the state shared by all nodes of one mount.
@@ -70,6 +71,9 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	}
 	if o.ReadOnly {
 		fopts.MountOptions.Options = append(fopts.MountOptions.Options, "ro")
+	}
+	if o.DefaultPerm {
+		fopts.MountOptions.Options = append(fopts.MountOptions.Options, "default_permissions")
 	}
 	srv, err := gofs.Mount(mountpoint, root, fopts)
 	if err != nil {

@@ -1,12 +1,21 @@
 package ftpconn
 
-import "time"
+import (
+	"crypto/tls"
+	"time"
+)
 
 // Config says where the server is and how to talk to it.
 type Config struct {
 	Addr     string // host:port
 	User     string // "anonymous" when empty
 	Password string // "anonymous@" when empty and User is anonymous
+
+	// TLS, when set, protects control and data connections (FTPS). With
+	// ImplicitTLS the connection starts in TLS (usually port 990);
+	// otherwise it is upgraded with AUTH TLS (explicit FTPS).
+	TLS         *tls.Config
+	ImplicitTLS bool
 
 	// Timeout bounds every network wait (connect, each read and write of
 	// control and data connections). Zero means 30 s.

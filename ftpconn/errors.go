@@ -22,6 +22,7 @@ var (
 	ErrNotSupported  = errors.New("not supported by the server")
 	ErrShortTransfer = errors.New("transfer incomplete")
 	ErrTransient     = errors.New("connection lost")
+	ErrTLS           = errors.New("TLS failed")
 )
 
 // ReplyError is a failed FTP operation with the server's reply.

@@ -2,6 +2,7 @@ package ftpconn
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/textproto"
@@ -207,6 +208,11 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, error) {
 	cfg := &p.cfg
 	c := &conn{id: id}
+	host, _, _ := net.SplitHostPort(cfg.Addr)
+	var tlsConf *tls.Config
+	if cfg.TLS != nil {
+		tlsConf = tlsFor(cfg.TLS, host)
+	}
 	dialer := net.Dialer{Timeout: cfg.Timeout}
 	dialFunc := func(network, addr string) (net.Conn, error) {
 		nc, err := dialer.DialContext(ctx, network, addr)
@@ -219,30 +225,63 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 			if cfg.Debugf != nil {
 				dc.log = newProtoLog(id, cfg.Debugf)
 			}
+			if tlsConf != nil && cfg.ImplicitTLS {
+				return tls.Client(dc, tlsConf), nil
+			}
+			return dc, nil
+		}
+		if tlsConf != nil {
+			return &tlsDataConn{Conn: tls.Client(dc, tlsConf), raw: dc}, nil
 		}
 		return dc, nil
 	}
-	sc, err := ftp.Dial(cfg.Addr,
+	opts := []ftp.DialOption{
 		ftp.DialWithDialFunc(dialFunc),
 		ftp.DialWithForceListHidden(listHidden),
 		ftp.DialWithWritingMDTM(true),
-	)
+	}
+	switch {
+	case tlsConf != nil && cfg.ImplicitTLS:
+		opts = append(opts, ftp.DialWithTLS(tlsConf))
+	case tlsConf != nil:
+		opts = append(opts, ftp.DialWithExplicitTLS(tlsConf))
+	}
+	sc, err := ftp.Dial(cfg.Addr, opts...)
 	if err != nil {
-		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: ErrTransient}
+		if c.ctrl != nil {
+			c.ctrl.Close()
+		}
+		kind := ErrTransient
+		if isTLSRefusal(err) {
+			kind = ErrTLS
+		}
+		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: kind}
 	}
 	c.sc = sc
 	if err := sc.Login(cfg.User, cfg.Password); err != nil {
 		c.close()
 		kind := ErrLogin
-		if code := replyCode(err); code != 0 && code != 530 && code != 331 && code != 332 {
+		switch code := replyCode(err); {
+		case isTLSRefusal(err):
+			kind = ErrTLS
+		case code != 0 && code != 530 && code != 331 && code != 332:
 			kind = kindOf(code)
-		} else if code == 0 && connBroken(err) && !isLoginRefusal(err) {
+		case code == 0 && connBroken(err) && !isLoginRefusal(err):
 			kind = ErrTransient
 		}
 		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: kind}
 	}
 	c.lastUsed = cfg.Now()
 	return c, nil
+}
+
+// isTLSRefusal tells a certificate that was not trusted (or a handshake
+// that failed) from other failures.
+func isTLSRefusal(err error) bool {
+	var cv *tls.CertificateVerificationError
+	var rh tls.RecordHeaderError
+	var ae tls.AlertError
+	return errors.As(err, &cv) || errors.As(err, &rh) || errors.As(err, &ae)
 }
 
 // isLoginRefusal: jlaffaye returns a USER failure as a plain error carrying

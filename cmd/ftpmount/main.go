@@ -38,6 +38,10 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "ftpmount: %v (see ftpmount -h)\n", err)
 		return 2
 	}
+	if err := resolveCredentials(c); err != nil {
+		fmt.Fprintf(os.Stderr, "ftpmount: %v\n", err)
+		return 1
+	}
 	if err := checkMountpoint(c.Mountpoint); err != nil {
 		fmt.Fprintf(os.Stderr, "ftpmount: %v\n", err)
 		return 1

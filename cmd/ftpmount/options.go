@@ -26,6 +26,18 @@ type config struct {
 	SpoolDir    string
 	RecoverDir  string
 	LogFile     string
+	user        string // -o user=, applied to Source
+	Umask       int
+	DefaultPerm bool // default_permissions: the kernel checks modes
+
+	// FTPS
+	ImplicitTLS bool
+	CAFile      string
+	Insecure    bool
+
+	// Where the password comes from, when the URL has none.
+	PasswordFile string
+	NetrcFile    string // "" means ~/.netrc when it exists
 }
 
 const usage = `usage: ftpmount [options] SOURCE MOUNTPOINT
@@ -44,11 +56,23 @@ anonymous access. Options may come anywhere on the command line:
        allow_other         let other users use the mount
        ro                  read-only mount
        uid=N,gid=N         owner shown for all files (default: the mounting user)
+       umask=OCTAL         permission bits to clear from 0666/0777 (default 022)
+       default_permissions let the kernel enforce those modes
+       user=NAME           log in as NAME (instead of the URL's user)
+       password_file=PATH  read the password from the first line of PATH
+       netrc=PATH          take login and password from a netrc file (default ~/.netrc)
+       implicit_tls        ftps:// with implicit TLS (port 990 by default)
+       cafile=PATH         trust the CA certificates in PATH (PEM) for ftps://
+       insecure            do not verify the server's certificate (warns)
        spool_dir=PATH      where files being written are staged (default $TMPDIR or /tmp)
        recovery_dir=PATH   where data of failed uploads is kept
        logfile=PATH        append log lines here when in the background
   -h, --help             show this help
   -V, --version          show the version
+
+The password may also come from the environment variable FTPMOUNT_PASSWORD.
+ftps:// is explicit FTPS (AUTH TLS, port 21 by default); the certificate is
+verified against the system's roots and the host name.
 
 Unmount with: fusermount3 -u MOUNTPOINT
 `
@@ -73,6 +97,7 @@ func parseArgs(args []string) (*config, error) {
 		Connections: 4,
 		UID:         os.Getuid(),
 		GID:         os.Getgid(),
+		Umask:       0o022,
 	}
 	var pos []string
 	for i := 0; i < len(args); i++ {
@@ -113,6 +138,15 @@ func parseArgs(args []string) (*config, error) {
 	src, err := parseSource(pos[0])
 	if err != nil {
 		return nil, err
+	}
+	if c.user != "" {
+		src.User = c.user
+	}
+	if c.ImplicitTLS && !src.TLS {
+		return nil, errors.New("implicit_tls needs an ftps:// source")
+	}
+	if src.Port == "" && c.ImplicitTLS {
+		src.Port = "990"
 	}
 	c.Source, c.Mountpoint = src, pos[1]
 	return c, nil
@@ -186,6 +220,31 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		c.AllowOther = true
 	case "ro":
 		c.ReadOnly = true
+	case "umask":
+		if err := needVal(); err != nil {
+			return err
+		}
+		n, err := strconv.ParseUint(val, 8, 32)
+		if err != nil || n > 0o777 {
+			return fmt.Errorf("%q is not an octal umask", val)
+		}
+		c.Umask = int(n)
+	case "default_permissions":
+		c.DefaultPerm = true
+	case "user":
+		return path(&c.user)
+	case "password_file":
+		return path(&c.PasswordFile)
+	case "netrc":
+		if hasVal {
+			return path(&c.NetrcFile)
+		}
+	case "implicit_tls":
+		c.ImplicitTLS = true
+	case "cafile":
+		return path(&c.CAFile)
+	case "insecure":
+		c.Insecure = true
 	case "spool_dir":
 		return path(&c.SpoolDir)
 	case "recovery_dir":

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +15,12 @@ func TestParseSource(t *testing.T) {
 		host, port, user, pw, path string
 		str                        string
 	}{
-		{"example.org", "example.org", "21", "", "", "/", "ftp://example.org/"},
+		{"example.org", "example.org", "", "", "", "/", "ftp://example.org/"},
 		{"example.org:2121", "example.org", "2121", "", "", "/", "ftp://example.org:2121/"},
-		{"ftp://bob@h/pub/x", "h", "21", "bob", "", "/pub/x", "ftp://bob@h/pub/x"},
+		{"ftp://bob@h/pub/x", "h", "", "bob", "", "/pub/x", "ftp://bob@h/pub/x"},
 		{"ftp://bob:s%40cret@h:99/", "h", "99", "bob", "s@cret", "/", "ftp://bob@h:99/"},
 		{"ftp://[::1]:2121/a", "::1", "2121", "", "", "/a", "ftp://[::1]:2121/a"},
-		{"ftp://u:p@h/dir%20with%20space", "h", "21", "u", "p", "/dir with space", "ftp://u@h/dir%20with%20space"},
+		{"ftp://u:p@h/dir%20with%20space", "h", "", "u", "p", "/dir with space", "ftp://u@h/dir%20with%20space"},
 	}
 	for _, c := range cases {
 		s, err := parseSource(c.in)
@@ -36,7 +38,7 @@ func TestParseSource(t *testing.T) {
 }
 
 func TestParseSourceErrorsHidePassword(t *testing.T) {
-	for _, in := range []string{"ftps://u:hunter2@h/", "sftp://u:hunter2@h/", "ftp://u:hunter2@h/?x=1", "ftp://u:hunter2@/"} {
+	for _, in := range []string{"gopher://u:hunter2@h/", "sftp://u:hunter2@h/", "ftp://u:hunter2@h/?x=1", "ftp://u:hunter2@/"} {
 		_, err := parseSource(in)
 		if err == nil {
 			t.Errorf("parseSource(%q) accepted", in)
@@ -83,5 +85,55 @@ func TestParseArgsErrors(t *testing.T) {
 	}
 	if _, err := parseArgs([]string{"-V"}); !errors.Is(err, errVersion) {
 		t.Errorf("-V: %v", err)
+	}
+}
+
+func TestFTPSSource(t *testing.T) {
+	c, err := parseArgs([]string{"ftps://u@h/", "/m"})
+	if err != nil || !c.Source.TLS || c.Source.Addr() != "h:21" || c.Source.String() != "ftps://u@h/" {
+		t.Fatalf("explicit: %+v, %v", c, err)
+	}
+	c, err = parseArgs([]string{"ftps://u@h/", "/m", "-o", "implicit_tls"})
+	if err != nil || c.Source.Addr() != "h:990" {
+		t.Fatalf("implicit: %+v, %v", c, err)
+	}
+	if _, err := parseArgs([]string{"ftp://u@h/", "/m", "-o", "implicit_tls"}); err == nil {
+		t.Fatal("implicit_tls with ftp:// accepted")
+	}
+}
+
+func TestCredentialSources(t *testing.T) {
+	dir := t.TempDir()
+	netrc := filepath.Join(dir, "netrc")
+	os.WriteFile(netrc, []byte("machine other login x password y\nmachine h\n  login bob\n  password fromnetrc\ndefault login anon password d\n"), 0o600)
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("fromfile\nignored\n"), 0o600)
+	t.Setenv(passwordEnv, "")
+
+	cases := []struct {
+		args     []string
+		env      string
+		user, pw string
+	}{
+		{[]string{"ftp://bob:inurl@h/", "/m", "-o", "password_file=" + pwFile}, "", "bob", "inurl"},
+		{[]string{"ftp://bob@h/", "/m", "-o", "password_file=" + pwFile}, "fromenv", "bob", "fromfile"},
+		{[]string{"ftp://bob@h/", "/m", "-o", "netrc=" + netrc}, "fromenv", "bob", "fromenv"},
+		{[]string{"h", "/m", "-o", "netrc=" + netrc}, "", "bob", "fromnetrc"},
+		{[]string{"zzz", "/m", "-o", "netrc=" + netrc}, "", "anon", "d"},
+		{[]string{"h", "/m", "-o", "user=carol,netrc=" + netrc}, "", "carol", ""}, // no entry is for carol
+	}
+	for _, tc := range cases {
+		t.Setenv(passwordEnv, tc.env)
+		c, err := parseArgs(tc.args)
+		if err == nil {
+			err = resolveCredentials(c)
+		}
+		if err != nil || c.Source.User != tc.user || c.Source.Password != tc.pw {
+			t.Errorf("%q env=%q: user %q password %q (%v), want %q %q", tc.args, tc.env, c.Source.User, c.Source.Password, err, tc.user, tc.pw)
+		}
+	}
+	c, _ := parseArgs([]string{"h", "/m", "-o", "password_file=/nonexistent"})
+	if err := resolveCredentials(c); err == nil {
+		t.Error("a missing password_file was accepted")
 	}
 }

@@ -36,15 +36,21 @@ func serve(c *config, ready *os.File) int {
 		debugf = logger.Printf
 	}
 
+	tlsConf, err := tlsConfig(c, logger)
+	if err != nil {
+		return fail("%v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout+5*time.Second)
 	defer cancel()
 	client, err := ftpconn.Dial(ctx, ftpconn.Config{
-		Addr:     c.Source.Addr(),
-		User:     c.Source.User,
-		Password: c.Source.Password,
-		Timeout:  c.Timeout,
-		MaxConns: c.Connections,
-		Debugf:   debugf,
+		Addr:        c.Source.Addr(),
+		User:        c.Source.User,
+		Password:    c.Source.Password,
+		TLS:         tlsConf,
+		ImplicitTLS: c.ImplicitTLS,
+		Timeout:     c.Timeout,
+		MaxConns:    c.Connections,
+		Debugf:      debugf,
 	})
 	if err != nil {
 		return fail("%s", describeDialError(c, err))
@@ -56,19 +62,22 @@ func serve(c *config, ready *os.File) int {
 	}
 
 	srv, err := fs.Mount(c.Mountpoint, client, fs.Options{
-		Root:       root,
-		DirTTL:     c.DirCache,
-		KernelTTL:  min(c.DirCache, time.Second),
-		UID:        uint32(c.UID),
-		GID:        uint32(c.GID),
-		SpoolDir:   c.SpoolDir,
-		RecoverDir: recoverDir(c),
-		FsName:     c.Source.String(),
-		AllowOther: c.AllowOther,
-		ReadOnly:   c.ReadOnly,
-		FuseDebug:  c.FuseDebug,
-		Logf:       logger.Printf,
-		Debugf:     debugf,
+		Root:        root,
+		DirTTL:      c.DirCache,
+		KernelTTL:   min(c.DirCache, time.Second),
+		UID:         uint32(c.UID),
+		GID:         uint32(c.GID),
+		FileMode:    0o666 &^ uint32(c.Umask),
+		DirMode:     0o777 &^ uint32(c.Umask),
+		DefaultPerm: c.DefaultPerm,
+		SpoolDir:    c.SpoolDir,
+		RecoverDir:  recoverDir(c),
+		FsName:      c.Source.String(),
+		AllowOther:  c.AllowOther,
+		ReadOnly:    c.ReadOnly,
+		FuseDebug:   c.FuseDebug,
+		Logf:        logger.Printf,
+		Debugf:      debugf,
 	})
 	if err != nil {
 		client.Close()
@@ -113,6 +122,8 @@ func describeDialError(c *config, err error) string {
 		}
 	}
 	switch {
+	case errors.Is(err, ftpconn.ErrTLS):
+		return fmt.Sprintf("TLS with %s failed: %s (use -o cafile=PATH to trust a CA, or -o insecure)", c.Source.Addr(), msg)
 	case errors.Is(err, ftpconn.ErrLogin):
 		return fmt.Sprintf("login refused by %s for user %s: %s", c.Source.Addr(), user, msg)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -16,6 +16,7 @@ type source struct {
 	User     string // empty: anonymous
 	Password string
 	Path     string // absolute server path, "/" by default
+	TLS      bool   // ftps://
 }
 
 // parseSource reads the SOURCE argument.
@@ -24,10 +25,11 @@ func parseSource(s string) (source, error) {
 	raw := s
 	switch {
 	case strings.HasPrefix(s, "ftps://"):
-		return src, fmt.Errorf("%q: FTPS (ftps://) is not supported yet; use ftp://", redact(s))
+		src.TLS = true
+		raw = "ftp://" + strings.TrimPrefix(s, "ftps://")
 	case strings.HasPrefix(s, "ftp://"):
 	case strings.Contains(s, "://"):
-		return src, fmt.Errorf("%q: only ftp:// sources are supported", redact(s))
+		return src, fmt.Errorf("%q: only ftp:// and ftps:// sources are supported", redact(s))
 	default:
 		raw = "ftp://" + s
 	}
@@ -42,10 +44,7 @@ func parseSource(s string) (source, error) {
 		return src, fmt.Errorf("%q: a source takes no ?query or #fragment (escape '#' as %%23)", redact(s))
 	}
 	src.Host = u.Hostname()
-	src.Port = u.Port()
-	if src.Port == "" {
-		src.Port = "21"
-	}
+	src.Port = u.Port() // empty: the default, 21 (990 for implicit TLS); see config
 	if u.User != nil {
 		src.User = u.User.Username()
 		src.Password, _ = u.User.Password()
@@ -55,13 +54,22 @@ func parseSource(s string) (source, error) {
 }
 
 // Addr is host:port for dialing.
-func (s source) Addr() string { return net.JoinHostPort(s.Host, s.Port) }
+func (s source) Addr() string {
+	port := s.Port
+	if port == "" {
+		port = "21"
+	}
+	return net.JoinHostPort(s.Host, port)
+}
 
 // String is the source without the password: safe for the mount table,
 // logs and the command line of the background process.
 func (s source) String() string {
 	u := url.URL{Scheme: "ftp", Host: s.Addr(), Path: s.Path}
-	if s.Port == "21" {
+	if s.TLS {
+		u.Scheme = "ftps"
+	}
+	if s.Port == "" {
 		u.Host = s.Host
 		if strings.Contains(s.Host, ":") {
 			u.Host = "[" + s.Host + "]"
