@@ -181,7 +181,7 @@ func (n *fileNode) acquireSpool(ctx context.Context, trunc bool) syscall.Errno {
 		if err != nil {
 			return n.m.toErrno("open", e.Name, err)
 		}
-		sp.size, sp.need, sp.mtime = e.Size, e.Size, e.ModTime
+		sp.size, sp.need, sp.base, sp.mtime = e.Size, e.Size, e.Size, e.ModTime
 		if err := sp.f.Truncate(e.Size); err != nil {
 			sp.discard()
 			return n.m.toErrno("open", e.Name, err)
@@ -236,7 +236,10 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 	// An upload is not abandoned because the caller got a signal: that
 	// would leave a half file on the server.
 	ctx = context.WithoutCancel(ctx)
-	if err := sp.fill(ctx, n.m.client, p); err != nil {
+	appendFrom := int64(-1)
+	if sp.appendOnly() {
+		appendFrom = sp.base
+	} else if err := sp.fill(ctx, n.m.client, p); err != nil {
 		n.mu.Unlock()
 		return n.m.toErrno("fill", p, err)
 	}
@@ -244,7 +247,7 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 	n.mu.Unlock()
 
 	n.m.uploads.Add(1)
-	err := n.m.client.Upload(ctx, p, sp.f, size)
+	err := n.upload(ctx, p, sp, appendFrom, size)
 	n.m.uploads.Done()
 	if err != nil {
 		return n.m.toErrno("upload", p, err)
@@ -253,6 +256,7 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 	if sp.gen == gen {
 		sp.dirty = false
 		sp.setTime = nil
+		sp.uploaded(size)
 	}
 	n.mu.Unlock()
 	dir, name := path.Dir(p), path.Base(p)
@@ -262,6 +266,26 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 		n.applyMtime(ctx, *setTime)
 	}
 	return 0
+}
+
+// upload sends the spool: only the appended bytes when appendFrom >= 0 and
+// the server can resume uploads, else the whole file (fetching what the
+// spool lacks first).
+func (n *fileNode) upload(ctx context.Context, p string, sp *spool, appendFrom, size int64) error {
+	if appendFrom >= 0 {
+		err := n.m.client.Append(ctx, p, sp.f, appendFrom, size)
+		if !errors.Is(err, ftpconn.ErrNotSupported) {
+			return err
+		}
+		n.m.debugf("append to %s: %v; uploading the whole file", p, err)
+		n.mu.Lock()
+		err = sp.fill(ctx, n.m.client, p)
+		n.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return n.m.client.Upload(ctx, p, sp.f, size)
 }
 
 // unlinked marks the file deleted: pending writes are dropped, as POSIX
@@ -280,9 +304,11 @@ func (n *fileNode) readSpool(ctx context.Context, dest []byte, off int64) (int, 
 	if n.sp == nil {
 		return 0, false, nil
 	}
-	p, _ := n.path()
-	if err := n.sp.fill(context.WithoutCancel(ctx), n.m.client, p); err != nil {
-		return 0, true, err
+	if off < n.sp.need {
+		p, _ := n.path()
+		if err := n.sp.fill(context.WithoutCancel(ctx), n.m.client, p); err != nil {
+			return 0, true, err
+		}
 	}
 	if off >= n.sp.size {
 		return 0, true, nil
@@ -302,9 +328,11 @@ func (n *fileNode) write(ctx context.Context, data []byte, off int64) error {
 	if n.sp == nil {
 		return syscall.EBADF
 	}
-	p, _ := n.path()
-	if err := n.sp.fill(context.WithoutCancel(ctx), n.m.client, p); err != nil {
-		return err
+	if off < n.sp.need { // overwrites old bytes: they must be here first
+		p, _ := n.path()
+		if err := n.sp.fill(context.WithoutCancel(ctx), n.m.client, p); err != nil {
+			return err
+		}
 	}
 	return n.sp.writeAt(data, off)
 }

@@ -269,3 +269,35 @@ func TestServerSideChangesShowAfterTTL(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestAppendSendsOnlyTheNewBytes(t *testing.T) {
+	fake := ftpfake.New()
+	old := bytes.Repeat([]byte("a"), 1<<20)
+	fake.WriteFile("/log", old)
+	mnt := mountFake(t, fake, 5*time.Second)
+	f, err := os.OpenFile(filepath.Join(mnt, "log"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("tail\n")
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fake.ReadFile("/log"); !bytes.Equal(got, append(old, "tail\n"...)) {
+		t.Fatalf("server has %d bytes", len(got))
+	}
+	if fake.Calls("Read") != 0 || fake.Calls("Upload") != 0 || fake.Calls("Append") != 1 {
+		t.Fatalf("reads %d, uploads %d, appends %d: want only one append",
+			fake.Calls("Read"), fake.Calls("Upload"), fake.Calls("Append"))
+	}
+	// A server that cannot resume gets the whole file.
+	fake.Fail("Append", &ftpconn.ReplyError{Op: "STOR", Code: 451, Msg: "no", Kind: ftpconn.ErrNotSupported})
+	f, _ = os.OpenFile(filepath.Join(mnt, "log"), os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString("more\n")
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fake.ReadFile("/log"); !bytes.Equal(got, append(old, "tail\nmore\n"...)) {
+		t.Fatalf("after fallback server has %d bytes", len(got))
+	}
+}

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"math"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,13 @@ type spool struct {
 	f     *os.File
 	size  int64     // the file's size as the writers see it
 	need  int64     // bytes [0, need) are still on the server only (filled lazily)
+	// base is how many bytes the server's file has in common with the
+	// spool: its size when the spool was opened or last uploaded, or 0.
+	// low is the lowest offset changed since then. While low >= base and
+	// size >= base, the change is a pure append: only [base, size) needs to
+	// go up (REST+STOR), and the old content never needs downloading.
+	base  int64
+	low   int64
 	dirty bool      // changed since the last successful upload
 	gen   uint64    // bumped by every change; an upload knows what it sent
 	mtime time.Time // shown while the spool exists
@@ -31,7 +39,18 @@ func newSpool(dir string) (*spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	return &spool{f: f}, nil
+	return &spool{f: f, low: math.MaxInt64}, nil
+}
+
+// appendOnly reports whether only bytes [base, size) changed.
+func (s *spool) appendOnly() bool {
+	return s.base > 0 && s.low >= s.base && s.size >= s.base
+}
+
+// uploaded records that the server now holds the spool's first size bytes.
+func (s *spool) uploaded(size int64) {
+	s.base = size
+	s.low = math.MaxInt64
 }
 
 // fill fetches the server's bytes [0, need) that the spool does not have
@@ -68,6 +87,7 @@ func (s *spool) fill(ctx context.Context, client ftpconn.Client, p string) error
 }
 
 func (s *spool) writeAt(data []byte, off int64) error {
+	s.low = min(s.low, off)
 	if _, err := s.f.WriteAt(data, off); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
@@ -80,6 +100,7 @@ func (s *spool) truncate(size int64) error {
 	if err := s.f.Truncate(size); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
+	s.low = min(s.low, size)
 	s.size = size
 	s.need = min(s.need, size)
 	s.touch()

@@ -22,6 +22,11 @@ type Client interface {
 	// Upload stores size bytes read from src as the file p and checks the
 	// server's size afterwards.
 	Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error
+	// Append stores bytes [from, size) of src at offset from of the file p
+	// (REST+STOR), which must already hold exactly from bytes, and checks
+	// the server's size afterwards. ErrNotSupported when the server
+	// refuses to resume uploads: upload the whole file instead.
+	Append(ctx context.Context, p string, src io.ReaderAt, from, size int64) error
 	Mkdir(ctx context.Context, p string) error
 	Rmdir(ctx context.Context, p string) error
 	Delete(ctx context.Context, p string) error
@@ -206,7 +211,7 @@ func (c *client) Close() error {
 // caller found out what the reply meant.
 func refine(err error, kind error) error {
 	var re *ReplyError
-	if errors.As(err, &re) && re.Code != 0 {
+	if errors.As(err, &re) {
 		cp := *re
 		cp.Kind = kind
 		return &cp

@@ -271,3 +271,22 @@ func TestSilentServerTimesOut(t *testing.T) {
 		t.Fatal("List against a silent server hung")
 	}
 }
+
+func TestAppendResumesAtOffset(t *testing.T) {
+	s := ftptest.Start(t, ftptest.Options{})
+	c := dial(t, s, nil)
+	old := randomBytes(100_000)
+	os.WriteFile(filepath.Join(s.Dir, "f"), old, 0o644)
+	all := append(bytes.Clone(old), randomBytes(50_000)...)
+	if err := c.Append(context.Background(), "/f", bytes.NewReader(all), int64(len(old)), int64(len(all))); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(s.Dir, "f")); !bytes.Equal(got, all) {
+		t.Fatalf("server has %d bytes, want %d", len(got), len(all))
+	}
+	// The file is not what the caller thinks (shorter): the size check fails and says so.
+	err := c.Append(context.Background(), "/f", bytes.NewReader(all), 10, 20)
+	if !errors.Is(err, ftpconn.ErrNotSupported) {
+		t.Fatalf("append to a file of the wrong size = %v, want ErrNotSupported", err)
+	}
+}

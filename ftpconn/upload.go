@@ -14,8 +14,28 @@ import (
 // A short file is uploaded again (bounded by maxAttempts); a refusal
 // (permission, no space, missing directory) fails at once.
 func (c *client) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
+	return c.store(ctx, p, src, 0, size)
+}
+
+func (c *client) Append(ctx context.Context, p string, src io.ReaderAt, from, size int64) error {
+	err := c.store(ctx, p, src, from, size)
+	var re *ReplyError
+	if errors.As(err, &re) && re.Code != 0 && !errors.Is(err, ErrNoSpace) {
+		// REST refused (502, 504), STOR after REST refused (451, 550 on
+		// proftpd without AllowStoreRestart), or the size came out wrong.
+		return refine(err, ErrNotSupported)
+	}
+	if errors.Is(err, ErrShortTransfer) {
+		return refine(err, ErrNotSupported)
+	}
+	return err
+}
+
+// store sends bytes [from, size) of src to offset from of p and checks the
+// resulting size.
+func (c *client) store(ctx context.Context, p string, src io.ReaderAt, from, size int64) error {
 	return c.do(ctx, "STOR", p, func(cn *conn, _ bool) error {
-		err := cn.sc.StorFrom(p, bigCopy{io.NewSectionReader(src, 0, size)}, 0)
+		err := cn.sc.StorFrom(p, bigCopy{io.NewSectionReader(src, from, size-from)}, uint64(from))
 		switch code := replyCode(err); {
 		case err != nil && code == 0:
 			return err // the connection died: do() retries on a fresh one

@@ -284,3 +284,24 @@ func (c *Client) SetTime(ctx context.Context, p string, t time.Time) error {
 }
 
 func (c *Client) Close() error { return nil }
+
+// Append writes bytes [from, size) of src at offset from, like REST+STOR.
+// The fake refuses when the file does not hold exactly from bytes.
+func (c *Client) Append(ctx context.Context, p string, src io.ReaderAt, from, size int64) error {
+	data := make([]byte, size-from)
+	if _, err := src.ReadAt(data, from); err != nil && !(errors.Is(err, io.EOF) && len(data) == 0) {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.begin("Append"); err != nil {
+		return err
+	}
+	n, ok := c.nodes[p]
+	if !ok || n.dir || int64(len(n.data)) != from {
+		return &ftpconn.ReplyError{Op: "STOR", Path: p, Code: 451, Msg: "cannot resume", Kind: ftpconn.ErrNotSupported}
+	}
+	n.data = append(n.data, data...)
+	n.mtime = time.Now()
+	return nil
+}
