@@ -1,11 +1,11 @@
 package fs
 
 import (
-	"math"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,9 +16,9 @@ import (
 // spool is the local copy of a file being written: a temporary file on
 // disk. All its fields are guarded by the owning fileNode's mu.
 type spool struct {
-	f     *os.File
-	size  int64     // the file's size as the writers see it
-	need  int64     // bytes [0, need) are still on the server only (filled lazily)
+	f    *os.File
+	size int64 // the file's size as the writers see it
+	need int64 // bytes [0, need) are still on the server only (filled lazily)
 	// base is how many bytes the server's file has in common with the
 	// spool: its size when the spool was opened or last uploaded, or 0.
 	// low is the lowest offset changed since then. While low >= base and

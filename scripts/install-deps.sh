@@ -4,8 +4,9 @@
 # Works with no stdin (CI).
 set -euo pipefail
 
-# fuse3: fusermount3; vsftpd + python3-pyftpdlib: the servers the tests and the demo run;
-# gcc + libc6-dev: `go test -race` needs cgo.
+# fuse3: fusermount3; vsftpd + python3-pyftpdlib: servers the tests and the demo run (proftpd and
+# pure-ftpd are unpacked below); gcc + libc6-dev: `go test -race` needs cgo, and the pure-ftpd tests
+# build a small syslog shim with it.
 packages=(fuse3 vsftpd python3-pyftpdlib curl rsync git gcc libc6-dev)
 
 # The FTP account the integration tests log in with (integration/vsftpd_test.go has the same values).
@@ -36,6 +37,67 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq </dev/null
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
+fi
+
+# proftpd and pure-ftpd conflict with vsftpd as packages (ftp-server): their .debs are unpacked
+# under $servers instead, with the libraries proftpd needs that Debian 12 lacks by default, and the
+# tests run them from there (integration/proftpd_test.go and pureftpd_test.go know these paths).
+# proftpd-mod-crypto brings mod_tls. A directory is complete once its .installed file lists exactly
+# the packages below; a change to a list unpacks that directory again.
+servers=/opt/ftpmount-servers
+proftpd_debs=(proftpd-core proftpd-mod-crypto libhiredis0.14 libmemcached11 libmemcachedutil2 libhashkit2 libpcre2-posix3)
+pureftpd_debs=(pure-ftpd)
+
+# unpack DIR BINARY PACKAGE... downloads the packages with apt-get and unpacks them into DIR, then
+# checks that DIR/BINARY finds all its libraries (with DIR's own on LD_LIBRARY_PATH, as the tests do).
+unpack() {
+	local dir=$1 bin=$2
+	shift 2
+	if [ -f "$dir/.installed" ] && [ "$(head -n1 "$dir/.installed")" = "$*" ]; then
+		return
+	fi
+	need_root "$dir is missing or incomplete"
+	echo "install-deps: unpacking $* into $dir" >&2
+	local tmp out
+	tmp=$(mktemp -d)
+	# apt-get download drops privileges to _apt, which must be able to write the directory.
+	if id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
+	if ! out=$(cd "$tmp" && apt-get download -q "$@" </dev/null 2>&1); then
+		apt-get update -qq </dev/null
+		if ! out=$(cd "$tmp" && apt-get download -q "$@" </dev/null 2>&1); then
+			echo "install-deps: apt-get download $*: $out" >&2
+			rm -rf "$tmp"
+			exit 1
+		fi
+	fi
+	rm -rf "$dir.new"
+	mkdir -p "$dir.new"
+	local deb
+	for deb in "$tmp"/*.deb; do
+		dpkg -x "$deb" "$dir.new"
+	done
+	if out=$(LD_LIBRARY_PATH="$dir.new/usr/lib/x86_64-linux-gnu" ldd "$dir.new/$bin" 2>&1 | grep 'not found'); then
+		echo "install-deps: $dir.new/$bin lacks libraries:" >&2
+		echo "$out" >&2
+		rm -rf "$tmp"
+		exit 1
+	fi
+	{
+		echo "$*"
+		for deb in "$tmp"/*.deb; do
+			dpkg-deb -W "$deb"
+		done
+	} >"$dir.new/.installed"
+	rm -rf "$tmp" "$dir"
+	mv "$dir.new" "$dir"
+}
+unpack "$servers/proftpd" usr/sbin/proftpd "${proftpd_debs[@]}"
+unpack "$servers/pure-ftpd" usr/sbin/pure-ftpd "${pureftpd_debs[@]}"
+
+# pyftpdlib is a Debian package for Debian's python: another python3 first on PATH may not have it.
+if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
+	echo "install-deps: /usr/bin/python3 cannot import pyftpdlib (python3-pyftpdlib is installed)" >&2
+	exit 1
 fi
 
 # vsftpd refuses to start without its secure_chroot_dir.
