@@ -3,7 +3,9 @@ package fs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"path"
 	"sync"
 	"syscall"
@@ -272,7 +274,7 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 // the server can resume uploads, else the whole file (fetching what the
 // spool lacks first).
 func (n *fileNode) upload(ctx context.Context, p string, sp *spool, appendFrom, size int64) error {
-	if appendFrom >= 0 {
+	if appendFrom >= 0 && !n.m.opts.Atomic {
 		err := n.m.client.Append(ctx, p, sp.f, appendFrom, size)
 		if !errors.Is(err, ftpconn.ErrNotSupported) {
 			return err
@@ -285,7 +287,33 @@ func (n *fileNode) upload(ctx context.Context, p string, sp *spool, appendFrom, 
 			return err
 		}
 	}
+	if n.m.opts.Atomic {
+		return n.uploadAtomic(ctx, p, sp, size)
+	}
 	return n.m.client.Upload(ctx, p, sp.f, size)
+}
+
+// uploadAtomic uploads to a temporary name beside p and renames it over p,
+// so that readers of p see the old file or the new one, never a part. A
+// failed upload deletes the temporary file.
+func (n *fileNode) uploadAtomic(ctx context.Context, p string, sp *spool, size int64) error {
+	tmp := path.Join(path.Dir(p), fmt.Sprintf(".%s.ftpmount-%d", path.Base(p), rand.Uint32()))
+	err := n.m.client.Upload(ctx, tmp, sp.f, size)
+	if err == nil {
+		err = n.m.client.Rename(ctx, tmp, p)
+		if errors.Is(err, ftpconn.ErrPermission) {
+			// Some servers will not rename over an existing file.
+			if derr := n.m.client.Delete(ctx, p); derr == nil {
+				err = n.m.client.Rename(ctx, tmp, p)
+			}
+		}
+	}
+	if err != nil {
+		if derr := n.m.client.Delete(ctx, tmp); derr != nil && !errors.Is(derr, ftpconn.ErrNotFound) {
+			n.m.logf("could not remove the temporary upload %s: %v", tmp, derr)
+		}
+	}
+	return err
 }
 
 // unlinked marks the file deleted: pending writes are dropped, as POSIX

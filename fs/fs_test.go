@@ -301,3 +301,28 @@ func TestAppendSendsOnlyTheNewBytes(t *testing.T) {
 		t.Fatalf("after fallback server has %d bytes", len(got))
 	}
 }
+
+func TestAtomicUploadRenamesOverTheTarget(t *testing.T) {
+	requireFuse(t)
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	mnt := t.TempDir()
+	srv, err := Mount(mnt, fake, Options{DirTTL: time.Second, SpoolDir: t.TempDir(), Atomic: true, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Unmount(); srv.Wait() }()
+	if err := os.WriteFile(filepath.Join(mnt, "f"), []byte("new content"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fake.ReadFile("/f"); string(got) != "new content" {
+		t.Fatalf("server has %q", got)
+	}
+	if fake.Calls("Rename") == 0 {
+		t.Fatal("atomic upload did not rename")
+	}
+	ents, _ := fake.List(t.Context(), "/")
+	if len(ents) != 1 {
+		t.Fatalf("temporary files left: %v", ents)
+	}
+}

@@ -30,6 +30,7 @@ type Options struct {
 	AllowOther  bool
 	ReadOnly    bool // mount read-only: the kernel answers EROFS to writes
 	DefaultPerm bool // default_permissions: the kernel enforces the modes shown
+	Atomic      bool // upload to a temporary name and rename over the target
 	FuseDebug   bool // log every FUSE request (very verbose)
 	Logf        func(format string, args ...any)
 	Debugf      func(format string, args ...any) // nil unless -o debug

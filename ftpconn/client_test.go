@@ -290,3 +290,44 @@ func TestAppendResumesAtOffset(t *testing.T) {
 		t.Fatalf("append to a file of the wrong size = %v, want ErrNotSupported", err)
 	}
 }
+
+func TestConnectionLimitShrinksThePool(t *testing.T) {
+	var sessions atomic.Int32
+	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{
+		Hook: func(cmd, param string) *ftptest.Action {
+			if cmd == "" { // a new connection, before the greeting
+				if sessions.Add(1) > 2 {
+					sessions.Add(-1)
+					return &ftptest.Action{Reply: "421 There are too many connected users, please try later.", HangUp: true}
+				}
+			}
+			if cmd == "QUIT" {
+				sessions.Add(-1)
+			}
+			return nil
+		},
+	}})
+	data := randomBytes(4 << 20)
+	os.WriteFile(filepath.Join(s.Dir, "f"), data, 0o644)
+	c := dial(t, s, func(cfg *ftpconn.Config) { cfg.MaxConns = 4 })
+	ctx := context.Background()
+	// Three readers at once need three connections; the server allows two.
+	var readers []ftpconn.Reader
+	for i := 0; i < 3; i++ {
+		r := c.OpenReader("/f", int64(len(data)))
+		defer r.Close()
+		readers = append(readers, r)
+	}
+	buf := make([]byte, 1<<20)
+	for round := 0; round < 4; round++ {
+		for i, r := range readers {
+			n, err := r.ReadAt(ctx, buf, int64(round)<<20)
+			if err != nil || !bytes.Equal(buf[:n], data[round<<20:(round+1)<<20]) {
+				t.Fatalf("reader %d round %d: %d bytes, %v", i, round, n, err)
+			}
+		}
+	}
+	if _, err := c.List(ctx, "/"); err != nil {
+		t.Fatalf("List with the pool at the server's limit: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/textproto"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,6 +57,7 @@ type pool struct {
 	nextID     int                   // GUARDED_BY(mu)
 	listHidden bool                  // GUARDED_BY(mu): server has no MLSD; send "LIST -a"
 	closed     bool                  // GUARDED_BY(mu)
+	burned     int                   // GUARDED_BY(mu): slots given up because the server limits connections
 }
 
 func newPool(cfg Config) *pool {
@@ -70,16 +72,49 @@ func newPool(cfg Config) *pool {
 // one. It waits for a free slot, asking idle download streams to give
 // theirs back, until ctx is done.
 func (p *pool) get(ctx context.Context) (*conn, error) {
-	if err := p.acquire(ctx); err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		if err := p.acquire(ctx); err != nil {
+			return nil, err
+		}
+		if c := p.healthyIdle(); c != nil {
+			return c, nil
+		}
+		c, err := p.dial(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if !tooManyConnections(err) {
+			<-p.slots
+			return nil, err
+		}
+		// The server limits connections. While we hold others, give up
+		// this slot for good (the pool shrinks) and wait for one of
+		// them; with none to wait for, back off and try again.
+		if p.burnSlot() {
+			p.cfg.debugf("server refused another connection (%v): pool shrinks to %d", err, cap(p.slots)-p.burnedSlots())
+			continue
+		}
+		<-p.slots
+		if attempt >= 4 {
+			return nil, err
+		}
+		select {
+		case <-time.After(time.Duration(1<<attempt) * 500 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
+}
+
+// healthyIdle pops idle connections until one answers; nil when none.
+func (p *pool) healthyIdle() *conn {
 	for {
 		c := p.popIdle()
 		if c == nil {
-			break
+			return nil
 		}
 		if p.cfg.Now().Sub(c.lastUsed) < idleCheckAfter {
-			return c, nil
+			return c
 		}
 		// A dead connection (NAT state gone, server restarted) may never
 		// answer: check it with a short deadline, not the full timeout.
@@ -87,17 +122,44 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 		err := c.sc.NoOp()
 		c.ctrl.setTimeout(p.cfg.Timeout)
 		if err == nil {
-			return c, nil
+			return c
 		}
 		p.cfg.debugf("ftp[%d] idle connection is dead (%v); replacing it", c.id, err)
 		c.close()
 	}
-	c, err := p.dial(ctx)
-	if err != nil {
-		<-p.slots
-		return nil, err
+}
+
+// burnSlot keeps the caller's slot occupied for good, shrinking the pool
+// by one, as long as at least one other slot remains.
+func (p *pool) burnSlot() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.burned+1 >= cap(p.slots) {
+		return false
 	}
-	return c, nil
+	p.burned++
+	return true
+}
+
+func (p *pool) burnedSlots() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.burned
+}
+
+// tooManyConnections recognises "too many connections" refusals: 421 at
+// greeting or login (vsftpd, pure-ftpd), or 530 with words to that effect
+// (proftpd's "maximum number of clients").
+func tooManyConnections(err error) bool {
+	var re *ReplyError
+	if !errors.As(err, &re) {
+		return false
+	}
+	if re.Code == 421 {
+		return true
+	}
+	msg := strings.ToLower(re.Msg)
+	return re.Code == 530 && (strings.Contains(msg, "too many") || strings.Contains(msg, "maximum"))
 }
 
 func (p *pool) acquire(ctx context.Context) error {

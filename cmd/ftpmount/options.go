@@ -29,6 +29,7 @@ type config struct {
 	user        string // -o user=, applied to Source
 	Umask       int
 	DefaultPerm bool // default_permissions: the kernel checks modes
+	Atomic      bool // upload to a temporary name, then rename
 
 	// FTPS
 	ImplicitTLS bool
@@ -58,6 +59,8 @@ anonymous access. Options may come anywhere on the command line:
        uid=N,gid=N         owner shown for all files (default: the mounting user)
        umask=OCTAL         permission bits to clear from 0666/0777 (default 022)
        default_permissions let the kernel enforce those modes
+       atomic              upload to a temporary name and rename it over the
+                           file, so readers never see a partial file
        user=NAME           log in as NAME (instead of the URL's user)
        password_file=PATH  read the password from the first line of PATH
        netrc=PATH          take login and password from a netrc file (default ~/.netrc)
@@ -231,6 +234,8 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		c.Umask = int(n)
 	case "default_permissions":
 		c.DefaultPerm = true
+	case "atomic":
+		c.Atomic = true
 	case "user":
 		return path(&c.user)
 	case "password_file":

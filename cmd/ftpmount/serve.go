@@ -70,6 +70,7 @@ func serve(c *config, ready *os.File) int {
 		FileMode:    0o666 &^ uint32(c.Umask),
 		DirMode:     0o777 &^ uint32(c.Umask),
 		DefaultPerm: c.DefaultPerm,
+		Atomic:      c.Atomic,
 		SpoolDir:    c.SpoolDir,
 		RecoverDir:  recoverDir(c),
 		FsName:      c.Source.String(),
