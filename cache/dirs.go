@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
@@ -37,6 +38,7 @@ type Dirs struct {
 	ttl    time.Duration
 	now    func() time.Time
 	lru    *expirable.LRU[string, *listing] // thread-safe on its own
+	times  *lru.Cache[string, knownTime]    // thread-safe on its own; see times.go
 
 	mu       sync.Mutex
 	inflight map[string]*fetch                   // GUARDED_BY(mu): listings being fetched
@@ -75,6 +77,7 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 		ttl:      cfg.TTL,
 		now:      cfg.Now,
 		lru:      expirable.NewLRU[string, *listing](cfg.MaxDirs, nil, lruTTL),
+		times:    newKnownTimes(),
 		inflight: map[string]*fetch{},
 		gen:      map[string]uint64{},
 		pending:  map[string]map[string]ftpconn.Entry{},
@@ -167,6 +170,7 @@ func (d *Dirs) run(dir string, f *fetch) {
 		}
 		l := &listing{fetched: start, entries: make(map[string]ftpconn.Entry, len(entries))}
 		for _, e := range entries {
+			d.refineTime(dir, &e)
 			l.entries[e.Name] = e
 		}
 		if raced {

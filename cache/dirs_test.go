@@ -168,3 +168,26 @@ func TestMissingDirectory(t *testing.T) {
 		t.Fatalf("List(missing) = %v, want ErrNotFound", err)
 	}
 }
+
+func TestSetTimeSurvivesCoarseListings(t *testing.T) {
+	d, fake, clk := setup(t, time.Second)
+	ctx := context.Background()
+	fake.WriteFile("/f", []byte("abc"))
+	exact := time.Date(2020, 5, 6, 7, 8, 9, 123456789, time.UTC)
+	d.List(ctx, "/")
+	d.SetTime("/", "f", exact, 3)
+	// The server stores the time, but lists it to the minute.
+	fake.SetTime(ctx, "/f", exact.Truncate(time.Minute))
+	clk.advance(time.Minute)
+	e, err := d.Lookup(ctx, "/", "f")
+	if err != nil || !e.ModTime.Equal(exact) {
+		t.Fatalf("after a refetch ModTime = %v, %v; want %v", e.ModTime, err, exact)
+	}
+	// Changed by someone else (another size): the listing wins.
+	fake.WriteFile("/f", []byte("abcd"))
+	fake.SetTime(ctx, "/f", exact.Truncate(time.Minute))
+	clk.advance(time.Minute)
+	if e, _ := d.Lookup(ctx, "/", "f"); e.ModTime.Equal(exact) {
+		t.Fatal("a remembered time hid another client's change")
+	}
+}

@@ -148,8 +148,7 @@ func (n *fileNode) applyMtime(ctx context.Context, t time.Time) {
 		return
 	}
 	if e, err := n.m.dirs.Lookup(ctx, path.Dir(p), path.Base(p)); err == nil {
-		e.ModTime = t
-		n.m.dirs.Put(path.Dir(p), e)
+		n.m.dirs.SetTime(path.Dir(p), path.Base(p), t, e.Size)
 	}
 }
 

@@ -1,0 +1,61 @@
+package cache
+
+import (
+	"path"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// Servers without MLSD list times in LIST's `ls -l` format: to the minute
+// for recent files, to the day for older ones. A time this mount set
+// itself (touch -d, cp -p, tar, rsync) is therefore remembered with full
+// precision and shown in place of the listing's rounded one as long as the
+// listing agrees with it: same size, and the listed time is the remembered
+// one rounded down (by at most a day). So a second `rsync -a` finds
+// nothing to do.
+type knownTime struct {
+	t    time.Time
+	size int64
+}
+
+// maxKnownTimes bounds the memory of times set through the mount.
+const maxKnownTimes = 100_000
+
+// roundingLimit is the coarsest rounding a listing applies (day precision
+// of `ls -l` for files older than six months).
+const roundingLimit = 24 * time.Hour
+
+func newKnownTimes() *lru.Cache[string, knownTime] {
+	c, err := lru.New[string, knownTime](maxKnownTimes)
+	if err != nil {
+		panic(err) // only for a size <= 0
+	}
+	return c
+}
+
+// SetTime records that the mount set the modification time of dir/name
+// (size bytes) to t, and shows it at once.
+func (d *Dirs) SetTime(dir, name string, t time.Time, size int64) {
+	d.times.Add(path.Join(dir, name), knownTime{t: t, size: size})
+	d.change(dir, func(l *listing) {
+		if e, ok := l.entries[name]; ok {
+			e.ModTime = t
+			l.entries[name] = e
+		}
+	})
+}
+
+// refineTime replaces a listed time by the remembered precise one when the
+// listing agrees with it.
+func (d *Dirs) refineTime(dir string, e *ftpconn.Entry) {
+	k, ok := d.times.Get(path.Join(dir, e.Name))
+	if !ok || e.Type != ftpconn.TypeFile || e.Size != k.size {
+		return
+	}
+	if diff := k.t.Sub(e.ModTime); diff >= -time.Second && diff < roundingLimit {
+		e.ModTime = k.t
+	}
+}
