@@ -28,10 +28,11 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	}
 	sp.mtime = d.m.opts.Now()
 	sp.touch()
-	n := &fileNode{m: d.m, sp: sp, writers: 1}
+	n := &fileNode{m: d.m, sp: sp, writers: 1, mode: mode & 0o7777}
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
 	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, ModTime: sp.mtime}
 	d.m.dirs.SetPending(p, e)
 	d.m.fillAttr(e, &out.Attr)
+	n.overlay(&out.Attr)
 	return ch, &handle{n: n, write: true}, 0, 0
 }

@@ -31,6 +31,10 @@ type fileNode struct {
 	sp      *spool // GUARDED_BY(mu): nil when no handle writes
 	writers int    // GUARDED_BY(mu): handles sharing sp
 	gone    bool   // GUARDED_BY(mu): unlinked; nothing more goes to the server
+	// mode is the permission bits asked for at create or chmod, shown for
+	// as long as the inode lives (FTP has no portable way to store them);
+	// 0 means the mount's default.
+	mode uint32 // GUARDED_BY(mu)
 }
 
 var (
@@ -65,6 +69,9 @@ func (n *fileNode) entry(ctx context.Context) (ftpconn.Entry, syscall.Errno) {
 func (n *fileNode) overlay(out *fuse.Attr) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.mode != 0 {
+		out.Mode = out.Mode&^0o7777 | n.mode
+	}
 	if n.sp == nil {
 		return
 	}
@@ -89,8 +96,9 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 	return 0
 }
 
-// Setattr handles truncate and utimens. chmod and chown are accepted and
-// ignored (FTP cannot keep them portably; cp -p and rsync must not fail).
+// Setattr handles truncate and utimens. chmod is remembered for the life
+// of the inode and chown ignored: FTP cannot keep them portably, and cp -p,
+// tar and rsync must not fail because of that.
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if size, ok := in.GetSize(); ok {
 		if errno := n.truncate(ctx, int64(size), fh != nil); errno != 0 {
@@ -99,6 +107,11 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 	}
 	if mtime, ok := in.GetMTime(); ok {
 		n.setMtime(ctx, mtime)
+	}
+	if mode, ok := in.GetMode(); ok {
+		n.mu.Lock()
+		n.mode = mode & 0o7777
+		n.mu.Unlock()
 	}
 	return n.Getattr(ctx, fh, out)
 }
