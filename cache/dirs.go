@@ -40,8 +40,11 @@ type Dirs struct {
 	lru    *expirable.LRU[string, *listing] // thread-safe on its own
 	times  *lru.Cache[string, knownTime]    // thread-safe on its own; see times.go
 
+	prefetchSem chan struct{} // one token per background listing; see prefetch.go
+
 	mu       sync.Mutex
 	inflight map[string]*fetch                   // GUARDED_BY(mu): listings being fetched
+	queued   map[string]bool                     // GUARDED_BY(mu): waiting for a prefetch slot
 	gen      map[string]uint64                   // GUARDED_BY(mu): bumped by each local change of a dir
 	pending  map[string]map[string]ftpconn.Entry // GUARDED_BY(mu): dir → name → entry not yet on the server
 }
@@ -73,14 +76,15 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 	// the injected clock. A TTL of zero would mean "never expire" to it.
 	lruTTL := max(cfg.TTL, minLookupAge) * 2
 	return &Dirs{
-		client:   client,
-		ttl:      cfg.TTL,
-		now:      cfg.Now,
-		lru:      expirable.NewLRU[string, *listing](cfg.MaxDirs, nil, lruTTL),
-		times:    newKnownTimes(),
-		inflight: map[string]*fetch{},
-		gen:      map[string]uint64{},
-		pending:  map[string]map[string]ftpconn.Entry{},
+		client:      client,
+		ttl:         cfg.TTL,
+		now:         cfg.Now,
+		lru:         expirable.NewLRU[string, *listing](cfg.MaxDirs, nil, lruTTL),
+		times:       newKnownTimes(),
+		prefetchSem: make(chan struct{}, prefetchParallel),
+		inflight:    map[string]*fetch{},
+		gen:         map[string]uint64{},
+		pending:     map[string]map[string]ftpconn.Entry{},
 	}
 }
 

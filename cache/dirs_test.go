@@ -191,3 +191,27 @@ func TestSetTimeSurvivesCoarseListings(t *testing.T) {
 		t.Fatal("a remembered time hid another client's change")
 	}
 }
+
+func TestPrefetchSiblings(t *testing.T) {
+	d, fake, _ := setup(t, time.Minute)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		fake.WriteFile("/top/d"+string(rune('0'+i))+"/f", []byte("x"))
+	}
+	d.List(ctx, "/top")
+	d.List(ctx, "/top/d0")
+	sib := d.SiblingDirs("/top/d0")
+	if len(sib) != 4 {
+		t.Fatalf("siblings = %v", sib)
+	}
+	d.Prefetch(sib)
+	// The prefetches may still run; asking now must not fetch twice.
+	for _, s := range sib {
+		if _, err := d.List(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fake.Calls("List"); n != 6 {
+		t.Fatalf("listings = %d, want 6 (each directory once)", n)
+	}
+}

@@ -114,6 +114,9 @@ func (d *dirNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	if err != nil {
 		return nil, d.m.toErrno("readdir", p, err)
 	}
+	if !d.IsRoot() {
+		d.m.dirs.Prefetch(d.m.dirs.SiblingDirs(p))
+	}
 	out := make([]fuse.DirEntry, len(entries))
 	for i, e := range entries {
 		out[i] = fuse.DirEntry{Name: e.Name, Mode: stableMode(e.Type)}

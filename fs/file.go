@@ -35,6 +35,9 @@ type fileNode struct {
 	// as long as the inode lives (FTP has no portable way to store them);
 	// 0 means the mount's default.
 	mode uint32 // GUARDED_BY(mu)
+	// seen is the listing entry at the last open for reading: when the
+	// next open finds it unchanged, the kernel keeps its cached pages.
+	seen ftpconn.Entry // GUARDED_BY(mu)
 }
 
 var (
@@ -167,12 +170,35 @@ func (n *fileNode) applyMtime(ctx context.Context, t time.Time) {
 
 func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
 	if flags&syscall.O_ACCMODE == syscall.O_RDONLY {
-		return &handle{n: n}, 0, 0
+		return n.openRead(ctx)
 	}
 	if errno := n.acquireSpool(ctx, flags&syscall.O_TRUNC != 0); errno != 0 {
 		return nil, 0, errno
 	}
+	n.mu.Lock()
+	n.seen = ftpconn.Entry{} // our writes: don't trust the page cache at the next open
+	n.mu.Unlock()
 	return &handle{n: n, write: true}, 0, 0
+}
+
+// openRead opens for reading. When the file is as it was at the previous
+// open (same size and time in the listing), the kernel may keep the pages
+// it cached then: re-reads cost nothing.
+func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, syscall.Errno) {
+	e, errno := n.entry(ctx)
+	if errno != 0 {
+		return nil, 0, errno
+	}
+	var flags uint32
+	n.mu.Lock()
+	if n.sp == nil && n.seen.Size == e.Size && n.seen.ModTime.Equal(e.ModTime) && !e.ModTime.IsZero() {
+		flags = fuse.FOPEN_KEEP_CACHE
+	}
+	if n.sp == nil {
+		n.seen = e
+	}
+	n.mu.Unlock()
+	return &handle{n: n, size: e.Size}, flags, 0
 }
 
 // acquireSpool makes sure the node has a spool and counts one more user of

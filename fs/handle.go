@@ -18,6 +18,7 @@ import (
 type handle struct {
 	n     *fileNode
 	write bool
+	size  int64 // read handles: the file's size at open
 
 	mu sync.Mutex
 	rd ftpconn.Reader // GUARDED_BY(mu): created at the first read from the server
@@ -40,7 +41,7 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 		}
 		return fuse.ReadResultData(dest[:m]), 0
 	}
-	rd, errno := h.reader(ctx)
+	rd, errno := h.reader()
 	if errno != 0 {
 		return nil, errno
 	}
@@ -52,20 +53,16 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 }
 
 // reader opens the server stream at the first read, expecting the size the
-// listing shows.
-func (h *handle) reader(ctx context.Context) (ftpconn.Reader, syscall.Errno) {
+// listing showed at open.
+func (h *handle) reader() (ftpconn.Reader, syscall.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.rd == nil {
-		e, errno := h.n.entry(ctx)
-		if errno != 0 {
-			return nil, errno
-		}
 		p, errno := h.n.path()
 		if errno != 0 {
 			return nil, errno
 		}
-		h.rd = h.n.m.client.OpenReader(p, e.Size)
+		h.rd = h.n.m.client.OpenReader(p, h.size)
 	}
 	return h.rd, 0
 }

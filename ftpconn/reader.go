@@ -190,20 +190,26 @@ func (r *reader) finish(readErr error) (eof bool, err error) {
 	return false, closeErr
 }
 
-// abortStream cuts the transfer short. Servers answer 426 (or 451, 550,
-// 551) to that; a server that answers nothing within closeWait loses the
-// connection.
+// abortStream cuts the transfer short, without waiting: the reply to that
+// (426, 451, 550 or 551 from most servers; nothing at all from a few) is
+// collected in the background, and the connection goes back to the pool,
+// or is dropped when no reply comes within closeWait. Meanwhile a new
+// transfer can start on another connection.
 func (r *reader) abortStream() {
-	cn := r.cn
-	cn.ctrl.setTimeout(min(closeWait, r.c.cfg.Timeout))
-	err := r.resp.Close()
-	cn.ctrl.setTimeout(r.c.cfg.Timeout)
+	cn, resp := r.cn, r.resp
 	r.release()
+	go r.c.closeAborted(cn, resp)
+}
+
+func (c *client) closeAborted(cn *conn, resp *ftp.Response) {
+	cn.ctrl.setTimeout(min(closeWait, c.cfg.Timeout))
+	err := resp.Close()
+	cn.ctrl.setTimeout(c.cfg.Timeout)
 	switch replyCode(err) {
 	case 226, 225, 426, 450, 451, 550, 551:
 		err = nil
 	}
-	r.c.pool.put(cn, err)
+	c.pool.put(cn, err)
 }
 
 // dropStream throws the stream and its connection away.
