@@ -83,6 +83,7 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 		times:       newKnownTimes(),
 		prefetchSem: make(chan struct{}, prefetchParallel),
 		inflight:    map[string]*fetch{},
+		queued:      map[string]bool{},
 		gen:         map[string]uint64{},
 		pending:     map[string]map[string]ftpconn.Entry{},
 	}

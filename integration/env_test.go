@@ -4,23 +4,31 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"testing"
 )
 
-// requireEnv checks what every test here needs: root, /dev/fuse, fusermount3, vsftpd, bash and the
-// FTP test account. Where one is missing the test is skipped with the reason, except under CI=true,
-// where a missing piece is a failure: CI must run these tests, not skip them.
-func requireEnv(t *testing.T) {
+// requireEnv checks what every test here needs: root, /dev/fuse, fusermount3, bash and the FTP test
+// account, and the given tools (a command looked up like findTool, or an absolute path: a server's
+// binary). Where one is missing the test is skipped with the reason, except under CI=true, where a
+// missing piece is a failure: CI must run these tests, not skip them.
+func requireEnv(t *testing.T, tools ...string) {
 	t.Helper()
 	var missing []string
 	if os.Geteuid() != 0 {
-		missing = append(missing, "root (FUSE mounts, vsftpd, drop_caches)")
+		missing = append(missing, "root (FUSE mounts, FTP servers, drop_caches)")
 	}
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		missing = append(missing, "/dev/fuse")
 	}
-	for _, tool := range []string{"fusermount3", "vsftpd", "bash"} {
-		if _, err := findTool(tool); err != nil {
+	for _, tool := range append([]string{"fusermount3", "bash"}, tools...) {
+		var err error
+		if filepath.IsAbs(tool) {
+			_, err = os.Stat(tool)
+		} else {
+			_, err = findTool(tool)
+		}
+		if err != nil {
 			missing = append(missing, tool+" (run scripts/install-deps.sh)")
 		}
 	}

@@ -6,16 +6,17 @@ import (
 	"testing"
 )
 
-// fixture is a private vsftpd mounted by ftpmount.
+// fixture is a private FTP server mounted by ftpmount.
 type fixture struct {
-	srv *vsftpd
+	srv *ftpServer
 	mnt *mountPoint
 }
 
-// newFixture starts vsftpd and mounts it with the given -o options.
-func newFixture(t *testing.T, opts ...string) *fixture {
+// newFixture starts a server of the given kind (see serverKinds) and mounts it with the given -o
+// options.
+func newFixture(t *testing.T, kind string, opts ...string) *fixture {
 	t.Helper()
-	srv := startVsftpd(t)
+	srv := startServer(t, kind)
 	return &fixture{srv: srv, mnt: mount(t, srv, opts...)}
 }
 
@@ -26,7 +27,7 @@ type caseDir struct {
 }
 
 // dir makes the subtest's own directory on the server side, runs setup in it as the FTP user (so
-// vsftpd may change what it creates), and waits until the directory shows through the mount.
+// the server may change what it creates), and waits until the directory shows through the mount.
 func (f *fixture) dir(t *testing.T, setup string) caseDir {
 	t.Helper()
 	name := filepath.Base(t.Name())

@@ -8,11 +8,16 @@ import (
 	"testing"
 )
 
-// TestHarness checks the test server itself, without ftpmount: curl lists, downloads and uploads
-// through the vsftpd that startVsftpd configures, so that a failure elsewhere is ftpmount's.
+// TestHarness checks the test servers themselves, without ftpmount: curl lists, downloads and
+// uploads through each server as startServer configures it, so that a failure elsewhere is
+// ftpmount's.
 func TestHarness(t *testing.T) {
 	t.Parallel()
-	srv := startVsftpd(t)
+	forEachServer(t, testHarness)
+}
+
+func testHarness(t *testing.T, kind string) {
+	srv := startServer(t, kind)
 	srv.sh(t, srv.DataDir, "printf 'from the server\\n' > hello.txt")
 	base := srv.ftpURL()
 
@@ -31,7 +36,7 @@ func TestHarness(t *testing.T) {
 	if err != nil || string(got) != "uploaded\n" {
 		t.Errorf("curl upload: server side has %q, %v", got, err)
 	}
-	// vsftpd writes as the logged-in user: server-side fixtures are made as that user too.
+	// The servers write as the logged-in user: server-side fixtures are made as that user too.
 	if fi, err := os.Stat(filepath.Join(srv.DataDir, "up.txt")); err == nil {
 		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != srv.cred.Uid {
 			t.Errorf("uploaded file owned by uid %d, want %s's %d", uid, srv.User, srv.cred.Uid)

@@ -10,10 +10,15 @@ import (
 	"testing"
 )
 
-// TestLargeFile copies 128 MiB in and reads it back cold (page cache dropped), by SHA-256.
+// TestLargeFile copies 128 MiB in and reads it back cold (page cache dropped), by SHA-256, on each
+// server.
 func TestLargeFile(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast)
+	forEachServer(t, testLargeFile)
+}
+
+func testLargeFile(t *testing.T, kind string) {
+	f := newFixture(t, kind, dirCacheFast)
 	c := f.dir(t, "")
 	src := filepath.Join(t.TempDir(), "big.bin")
 	sum := sha256.Sum256(randomFile(t, src, 128<<20))
@@ -50,7 +55,7 @@ func sizeOf(path string) string {
 // TestLargeDirectory lists a directory of 10,000 files made on the server side.
 func TestLargeDirectory(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast)
+	f := newFixture(t, "vsftpd", dirCacheFast)
 	c := f.dir(t, "mkdir many; cd many; for i in $(seq 1 10000); do : > f$i; done")
 
 	if got := strings.TrimSpace(sh(t, c.Mnt, "ls many | wc -l")); got != "10000" {

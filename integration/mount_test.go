@@ -31,7 +31,7 @@ func runFtpmount(t *testing.T, timeout time.Duration, source, dir string, opts .
 // mount mounts srv on a fresh directory with the given -o options and unmounts it in Cleanup.
 // The directory is not a t.TempDir: removing a still-mounted directory recursively would delete
 // the server's files.
-func mount(t *testing.T, srv *vsftpd, opts ...string) *mountPoint {
+func mount(t *testing.T, srv *ftpServer, opts ...string) *mountPoint {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "ftpmount-mnt-")
 	if err != nil {

@@ -5,10 +5,13 @@ import (
 	"testing"
 )
 
-// TestNamespace renames, removes and makes files and directories through the mount.
+// TestNamespace renames, removes and makes files and directories through the mount, on each server.
 func TestNamespace(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast)
+	forEachServer(t, func(t *testing.T, kind string) { testNamespace(t, newFixture(t, kind, dirCacheFast)) })
+}
+
+func testNamespace(t *testing.T, f *fixture) {
 
 	t.Run("mv_file", func(t *testing.T) {
 		c := f.dir(t, "printf 'moved\\n' > a.txt")

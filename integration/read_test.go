@@ -5,10 +5,13 @@ import (
 	"testing"
 )
 
-// TestRead reads through the mount what was made on the server side.
+// TestRead reads through the mount what was made on the server side, on each server.
 func TestRead(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast)
+	forEachServer(t, func(t *testing.T, kind string) { testRead(t, newFixture(t, kind, dirCacheFast)) })
+}
+
+func testRead(t *testing.T, f *fixture) {
 
 	t.Run("ls_stat", func(t *testing.T) {
 		c := f.dir(t, "printf 'hello\\n' > a.txt; mkdir sub; head -c 1000 /dev/urandom > sub/b.bin")

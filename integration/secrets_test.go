@@ -14,7 +14,7 @@ import (
 func TestPasswordShowsNowhere(t *testing.T) {
 	t.Parallel()
 	logFile := filepath.Join(t.TempDir(), "debug.log")
-	f := newFixture(t, dirCacheFast, "debug", "logfile="+logFile)
+	f := newFixture(t, "vsftpd", dirCacheFast, "debug", "logfile="+logFile)
 	c := f.dir(t, "printf 'x\\n' > x.txt")
 	sh(t, c.Mnt, "cat x.txt >/dev/null; echo y > y.txt; ls -l >/dev/null")
 	pw := f.srv.Password

@@ -9,7 +9,7 @@ import (
 // in LIST as "l" lines) and that readlink gives their target.
 func TestSymlinks(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast)
+	f := newFixture(t, "vsftpd", dirCacheFast)
 	c := f.dir(t, "printf 'data\\n' > target.txt; ln -s target.txt link")
 	got := strings.TrimSpace(sh(t, c.Mnt, "stat -c %F link; readlink link; cat link"))
 	want := "symbolic link\ntarget.txt\ndata"

@@ -8,7 +8,7 @@ import (
 // process behind.
 func TestUnmount(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast)
+	f := newFixture(t, "vsftpd", dirCacheFast)
 	c := f.dir(t, "printf 'x\\n' > x.txt")
 	sh(t, c.Mnt, "cat x.txt; echo y > y.txt; ls -l")
 	if len(processesMatching(f.mnt.Dir)) == 0 {

@@ -9,7 +9,7 @@ import (
 // before.
 func TestServerChangesVisible(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, "vsftpd")
 	c := f.dir(t, "printf 'before\\n' > old.txt")
 	if got := sh(t, c.Mnt, "ls"); got != "old.txt\n" {
 		t.Fatalf("ls: %q, want old.txt", got)

@@ -8,35 +8,26 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// The local account vsftpd authenticates through PAM; scripts/install-deps.sh creates it.
+// The local account vsftpd authenticates through PAM, and the other servers' virtual user maps to;
+// scripts/install-deps.sh creates it.
 const (
 	ftpUser     = "ftpmounttest"
 	ftpPassword = "ftpmounttest-pw"
 	ftpHome     = "/srv/ftpmounttest"
+	// ftpPassword's SHA-512 crypt (openssl passwd -6 -salt ftpmounttestsalt ftpmounttest-pw), for
+	// the servers' own user files; install-deps.sh puts the same in /etc/shadow.
+	ftpPasswordHash = "$6$ftpmounttestsalt$ELiBG2NE2XA/kNIwDD1fjJvnVDHv9yc7QbVgi2JqdwKBI6jUR7xAgREsti/jC1aEOplLsqGZAiK81IZT/H6Ew1"
 )
 
-// vsftpd is a running server private to one test.
-type vsftpd struct {
-	Addr     string // 127.0.0.1:PORT, the control connection
-	DataDir  string // what the FTP root "/" is on disk; owned by User
-	User     string
-	Password string
-
-	cred    *syscall.Credential // User's ids, to make server-side files as vsftpd itself would
-	logFile string              // vsftpd's protocol and transfer log
-}
-
 // ftpURL is the SOURCE argument that reaches srv.
-func (s *vsftpd) ftpURL() string {
+func (s *ftpServer) ftpURL() string {
 	return ftpURL(s.User, s.Password, s.Addr)
 }
 
@@ -76,60 +67,9 @@ log_ftp_protocol=YES
 vsftpd_log_file={{LOG}}
 `
 
-// startVsftpd starts a vsftpd on a free control port and passive range, serving a fresh directory
-// under ftpHome, checks that the test user can log in, and stops it in Cleanup.
-func startVsftpd(t *testing.T) *vsftpd {
-	t.Helper()
-	requireEnv(t)
-	u, err := user.Lookup(ftpUser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	data, err := os.MkdirTemp(ftpHome, "t-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(data) })
-	if err := os.Chmod(data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(data, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	s := &vsftpd{
-		DataDir:  data,
-		User:     ftpUser,
-		Password: ftpPassword,
-		cred:     &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)},
-		logFile:  filepath.Join(t.TempDir(), "vsftpd.log"),
-	}
-	// The ports are free when picked but may be taken before vsftpd binds them: retry then.
-	for attempt := 1; ; attempt++ {
-		err := s.start(t)
-		if err == nil {
-			break
-		}
-		if attempt == 5 || !strings.Contains(err.Error(), "bind") {
-			t.Fatalf("vsftpd: %v", err)
-		}
-	}
-	if err := ftpLogin(s.Addr, s.User, s.Password); err != nil {
-		t.Fatalf("vsftpd on %s runs, but %s cannot log in: %v\n"+
-			"(PAM: /etc/pam.d/vsftpd denies users in /etc/ftpusers and shells missing from /etc/shells; "+
-			"scripts/install-deps.sh sets the account up)", s.Addr, s.User, err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("vsftpd log (%s), last lines:\n%s", s.logFile, tail(s.logFile, 40))
-		}
-	})
-	return s
-}
-
-// start writes a config with fresh ports and runs vsftpd until it greets with 220.
-func (s *vsftpd) start(t *testing.T) error {
+// startVsftpdProcess writes a vsftpd config with fresh ports and runs vsftpd until it greets with
+// 220 (see serverStarters).
+func startVsftpdProcess(t *testing.T, s *ftpServer) error {
 	t.Helper()
 	port, err := freePort()
 	if err != nil {
@@ -140,15 +80,16 @@ func (s *vsftpd) start(t *testing.T) error {
 		return err
 	}
 	dir := t.TempDir()
+	logFile := filepath.Join(dir, "vsftpd.log")
 	conf := filepath.Join(dir, "vsftpd.conf")
 	text := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
-		"{{PASV_HI}}", strconv.Itoa(hi), "{{DATA}}", s.DataDir, "{{LOG}}", s.logFile).Replace(vsftpdConfig)
+		"{{PASV_HI}}", strconv.Itoa(hi), "{{DATA}}", s.DataDir, "{{LOG}}", logFile).Replace(vsftpdConfig)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return err
 	}
 	// vsftpd writes its "500 OOPS" start-up errors to fd 0: give it a file there to read them from.
 	errPath := filepath.Join(dir, "vsftpd.stdin")
-	errFile, err := os.OpenFile(errPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	errFile, err := openLog(errPath)
 	if err != nil {
 		return err
 	}
@@ -159,37 +100,10 @@ func (s *vsftpd) start(t *testing.T) error {
 	}
 	cmd := exec.Command(bin, conf)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = errFile, errFile, errFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		// Session processes are forks of the listener (same command line); some leave its group.
-		killMatching(conf)
-		<-exited
-	}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			out, _ := os.ReadFile(errPath)
-			return fmt.Errorf("exited at start-up (%v): %s", err, strings.TrimSpace(string(out)))
-		default:
-		}
-		if greets(s.Addr) {
-			t.Cleanup(stop)
-			return nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return fmt.Errorf("no 220 greeting on %s after 15 s", s.Addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.logFiles = []string{logFile}
+	// Session processes are forks of the listener (same command line); some leave its group.
+	return s.launch(t, cmd, errPath, conf)
 }
 
 // greets reports whether an FTP server answers 220 on addr.

@@ -8,10 +8,14 @@ import (
 	"testing"
 )
 
-// TestWrite writes through the mount with shell tools and checks the bytes on both sides.
+// TestWrite writes through the mount with shell tools and checks the bytes on both sides, on each
+// server.
 func TestWrite(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast)
+	forEachServer(t, func(t *testing.T, kind string) { testWrite(t, newFixture(t, kind, dirCacheFast)) })
+}
+
+func testWrite(t *testing.T, f *fixture) {
 
 	t.Run("cp_in_out", func(t *testing.T) {
 		c := f.dir(t, "head -c 2000000 /dev/urandom > server.bin")
