@@ -64,6 +64,9 @@ func Dial(ctx context.Context, cfg Config) (Client, error) {
 		return nil, err
 	}
 	c.pool.put(cn, nil)
+	if c.cfg.Encoding != nil {
+		return &codecClient{Client: c, enc: c.cfg.Encoding, debug: c.cfg.debugf}, nil
+	}
 	return c, nil
 }
 

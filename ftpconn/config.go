@@ -3,6 +3,8 @@ package ftpconn
 import (
 	"crypto/tls"
 	"time"
+
+	"golang.org/x/text/encoding"
 )
 
 // Config says where the server is and how to talk to it.
@@ -16,6 +18,10 @@ type Config struct {
 	// otherwise it is upgraded with AUTH TLS (explicit FTPS).
 	TLS         *tls.Config
 	ImplicitTLS bool
+
+	// Encoding, when set, is the code page the server stores names in
+	// (see encoding.go); nil means UTF-8 (OPTS UTF8 ON where offered).
+	Encoding encoding.Encoding
 
 	// Timeout bounds every network wait (connect, each read and write of
 	// control and data connections). Zero means 30 s.

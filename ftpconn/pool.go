@@ -301,6 +301,7 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		ftp.DialWithDialFunc(dialFunc),
 		ftp.DialWithForceListHidden(listHidden),
 		ftp.DialWithWritingMDTM(true),
+		ftp.DialWithDisabledUTF8(cfg.Encoding != nil),
 	}
 	switch {
 	case tlsConf != nil && cfg.ImplicitTLS:

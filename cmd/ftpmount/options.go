@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/ftpmount/ftpmount/ftpconn"
 	"os"
 	"strconv"
 	"strings"
@@ -30,6 +31,7 @@ type config struct {
 	Umask       int
 	DefaultPerm bool // default_permissions: the kernel checks modes
 	Atomic      bool // upload to a temporary name, then rename
+	Encoding    string
 
 	// FTPS
 	ImplicitTLS bool
@@ -59,6 +61,8 @@ anonymous access. Options may come anywhere on the command line:
        uid=N,gid=N         owner shown for all files (default: the mounting user)
        umask=OCTAL         permission bits to clear from 0666/0777 (default 022)
        default_permissions let the kernel enforce those modes
+       encoding=NAME       the server stores names in this code page (cp932,
+                           euc-jp, gbk, gb18030, big5, euc-kr, latin1, ...)
        atomic              upload to a temporary name and rename it over the
                            file, so readers never see a partial file
        user=NAME           log in as NAME (instead of the URL's user)
@@ -236,6 +240,14 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		c.DefaultPerm = true
 	case "atomic":
 		c.Atomic = true
+	case "encoding":
+		if err := needVal(); err != nil {
+			return err
+		}
+		if _, err := ftpconn.LookupEncoding(val); err != nil {
+			return err
+		}
+		c.Encoding = val
 	case "user":
 		return path(&c.user)
 	case "password_file":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/text/encoding"
 	"io"
 	"log"
 	"log/syslog"
@@ -40,6 +41,10 @@ func serve(c *config, ready *os.File) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	var enc encoding.Encoding
+	if c.Encoding != "" {
+		enc, _ = ftpconn.LookupEncoding(c.Encoding) // checked when parsing
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout+5*time.Second)
 	defer cancel()
 	client, err := ftpconn.Dial(ctx, ftpconn.Config{
@@ -48,6 +53,7 @@ func serve(c *config, ready *os.File) int {
 		Password:    c.Source.Password,
 		TLS:         tlsConf,
 		ImplicitTLS: c.ImplicitTLS,
+		Encoding:    enc,
 		Timeout:     c.Timeout,
 		MaxConns:    c.Connections,
 		Debugf:      debugf,
