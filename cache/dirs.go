@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -41,6 +42,7 @@ type Dirs struct {
 	times  *lru.Cache[string, knownTime]    // thread-safe on its own; see times.go
 
 	prefetchSem chan struct{} // one token per background listing; see prefetch.go
+	seq         atomic.Uint64 // source of listing versions
 
 	mu       sync.Mutex
 	inflight map[string]*fetch                   // GUARDED_BY(mu): listings being fetched
@@ -55,6 +57,7 @@ type listing struct {
 
 	mu      sync.Mutex
 	entries map[string]ftpconn.Entry // GUARDED_BY(mu)
+	version uint64                   // GUARDED_BY(mu): changes whenever entries do
 }
 
 // fetch is one LIST in progress; latecomers wait on done.
@@ -92,19 +95,45 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 // List returns the entries of dir sorted by name, from a listing no older
 // than the TTL.
 func (d *Dirs) List(ctx context.Context, dir string) ([]ftpconn.Entry, error) {
+	out, _, err := d.ListVersion(ctx, dir)
+	return out, err
+}
+
+// ListVersion is List, and the version of the listing it used: the same
+// number means the same entries (see Version).
+func (d *Dirs) ListVersion(ctx context.Context, dir string) ([]ftpconn.Entry, uint64, error) {
 	l, err := d.get(ctx, dir, d.ttl)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	l.mu.Lock()
 	out := make([]ftpconn.Entry, 0, len(l.entries))
 	for _, e := range l.entries {
 		out = append(out, e)
 	}
+	v := l.version
 	l.mu.Unlock()
-	out = d.withPending(dir, out)
+	out, pending := d.withPending(dir, out)
+	if pending {
+		v = 0 // files being written: their sizes move; never let the kernel cache this
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return out, v, nil
+}
+
+// Version is the version of dir's listing when it is cached and younger
+// than the TTL, else 0.
+func (d *Dirs) Version(dir string) uint64 {
+	l, ok := d.lru.Peek(dir)
+	if !ok || d.now().Sub(l.fetched) >= d.ttl {
+		return 0
+	}
+	if d.hasPending(dir) {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.version
 }
 
 // Lookup finds name in dir. It fails with ftpconn.ErrNotFound when the name
@@ -173,7 +202,7 @@ func (d *Dirs) run(dir string, f *fetch) {
 		if raced && try == 0 {
 			continue
 		}
-		l := &listing{fetched: start, entries: make(map[string]ftpconn.Entry, len(entries))}
+		l := &listing{fetched: start, entries: make(map[string]ftpconn.Entry, len(entries)), version: d.seq.Add(1)}
 		for _, e := range entries {
 			d.refineTime(dir, &e)
 			l.entries[e.Name] = e
@@ -222,6 +251,7 @@ func (d *Dirs) change(dir string, fn func(*listing)) {
 	if l, ok := d.lru.Peek(dir); ok {
 		l.mu.Lock()
 		fn(l)
+		l.version = d.seq.Add(1)
 		l.mu.Unlock()
 	}
 }
@@ -256,12 +286,12 @@ func (d *Dirs) pendingEntry(dir, name string) (ftpconn.Entry, bool) {
 	return e, ok
 }
 
-func (d *Dirs) withPending(dir string, out []ftpconn.Entry) []ftpconn.Entry {
+func (d *Dirs) withPending(dir string, out []ftpconn.Entry) ([]ftpconn.Entry, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.pending[dir]
 	if len(p) == 0 {
-		return out
+		return out, false
 	}
 	seen := make(map[string]bool, len(p))
 	for i, e := range out {
@@ -275,13 +305,19 @@ func (d *Dirs) withPending(dir string, out []ftpconn.Entry) []ftpconn.Entry {
 			out = append(out, e)
 		}
 	}
-	return out
+	return out, true
+}
+
+func (d *Dirs) hasPending(dir string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.pending[dir]) > 0
 }
 
 // SetListing records a listing the mount knows without asking (a directory
 // it just made is empty).
 func (d *Dirs) SetListing(dir string, entries []ftpconn.Entry) {
-	l := &listing{fetched: d.now(), entries: make(map[string]ftpconn.Entry, len(entries))}
+	l := &listing{fetched: d.now(), entries: make(map[string]ftpconn.Entry, len(entries)), version: d.seq.Add(1)}
 	for _, e := range entries {
 		l.entries[e.Name] = e
 	}

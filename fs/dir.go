@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path"
+	"sync/atomic"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -16,6 +17,10 @@ import (
 type dirNode struct {
 	gofs.Inode
 	m *mount
+
+	// served is the listing version the kernel holds in its directory
+	// cache (0: none); see dirhandle.go.
+	served atomic.Uint64
 }
 
 var (
@@ -106,13 +111,20 @@ func (d *dirNode) child(ctx context.Context, e ftpconn.Entry) *gofs.Inode {
 }
 
 func (d *dirNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	ds, _, errno := d.readdir(ctx)
+	return ds, errno
+}
+
+// readdir lists the directory, and says which version of the listing it
+// used.
+func (d *dirNode) readdir(ctx context.Context) (gofs.DirStream, uint64, syscall.Errno) {
 	p, errno := d.path()
 	if errno != 0 {
-		return nil, errno
+		return nil, 0, errno
 	}
-	entries, err := d.m.dirs.List(ctx, p)
+	entries, version, err := d.m.dirs.ListVersion(ctx, p)
 	if err != nil {
-		return nil, d.m.toErrno("readdir", p, err)
+		return nil, 0, d.m.toErrno("readdir", p, err)
 	}
 	if !d.IsRoot() {
 		d.m.dirs.Prefetch(d.m.dirs.SiblingDirs(p))
@@ -121,7 +133,7 @@ func (d *dirNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	for i, e := range entries {
 		out[i] = fuse.DirEntry{Name: e.Name, Mode: stableMode(e.Type)}
 	}
-	return gofs.NewListDirStream(out), 0
+	return gofs.NewListDirStream(out), version, 0
 }
 
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
