@@ -1,7 +1,7 @@
 // Package integration tests ftpmount the way a user meets it: the real binary, built once per run,
-// mounts a real vsftpd on 127.0.0.1, and the tests drive the mount with ordinary shell tools (ls,
+// mounts real FTP servers on 127.0.0.1, and the tests drive the mount with ordinary shell tools (ls,
 // cat, cp, mv, dd, truncate, sha256sum, ...). Every test checks both sides: what the mount shows and
-// the bytes vsftpd really stored in its data directory.
+// the bytes the server really stored in its data directory.
 //
 // # Running
 //
@@ -9,24 +9,37 @@
 //
 //	make integration               # installs fuse3, vsftpd, ... and the FTP test user, then runs
 //	go test -count=1 -v ./integration/
-//	go test -count=1 -v -run 'TestNamespace/rmdir' ./integration/
+//	go test -count=1 -v -run 'TestNamespace/.*/rmdir' ./integration/
+//	FTPMOUNT_SERVERS=proftpd go test -count=1 -v -run 'TestWrite' ./integration/
 //
 // FTPMOUNT_BIN=/usr/local/bin/ftpmount tests an installed binary instead of building one.
 // scripts/install-deps.sh must have run once: it creates the local account ftpmounttest (password
-// ftpmounttest-pw, home /srv/ftpmounttest) that vsftpd authenticates through PAM.
+// ftpmounttest-pw, home /srv/ftpmounttest) that vsftpd authenticates through PAM and the other
+// servers' virtual user maps to, and unpacks proftpd and pure-ftpd under /opt/ftpmount-servers.
+//
+// # Servers
+//
+// TestHarness, TestRead, TestWrite, TestNamespace and TestLargeFile run once per server kind, as
+// subtests named after it: vsftpd 3.0.3 (LIST only, MDTM to set times), proftpd 1.3.8, pure-ftpd
+// 1.0.50 and pyftpdlib 1.5.7 (MLSD, MFMT, REST+STOR). The other tests use vsftpd, or ftptest in
+// process. FTPMOUNT_SERVERS=vsftpd,proftpd,pure-ftpd,pyftpdlib (default: all) selects servers;
+// tests on the others skip. When a test fails, the end of its server's protocol log (every
+// command and reply) is printed.
 //
 // # What each test gets
 //
-// TestMain builds ../cmd/ftpmount into a temporary directory. A test calls startVsftpd for a private
-// server (its own control port, passive port range and data directory under /srv/ftpmounttest), then
-// mount to run the binary against it on a fresh mount point. `ftpmount` daemonizes and returns when
-// the mount is ready, so the tests use it as soon as the command exits. Cleanup unmounts with
-// fusermount3, checks that no ftpmount process is left for that mount point, and stops vsftpd.
-// Each subtest works in its own subdirectory of the mount.
+// TestMain builds ../cmd/ftpmount into a temporary directory. A test calls startServer (or
+// newFixture) for a private server of a given kind: its own control port, passive port range and
+// configuration, and its own data directory under /srv/ftpmounttest owned by ftpmounttest, in which
+// the test makes fixtures as that user. mount runs the binary against it on a fresh mount point.
+// `ftpmount` daemonizes and returns when the mount is ready, so the tests use it as soon as the
+// command exits. Cleanup unmounts with fusermount3, checks that no ftpmount process is left for that
+// mount point, and kills the server with every process it started. Each subtest works in its own
+// subdirectory of the mount.
 //
 // # Never hang, never hide
 //
 // Every command runs under a deadline (its whole process group is killed when it expires), so a
-// filesystem that blocks fails the test instead of stalling the run. Without root, /dev/fuse or
-// vsftpd the tests skip and say why, except when CI=true: there they fail, because CI must run them.
+// filesystem that blocks fails the test instead of stalling the run. Without root, /dev/fuse or a
+// server the tests skip and say why, except when CI=true: there they fail, because CI must run them.
 package integration

@@ -12,7 +12,7 @@ import (
 // rather than shown wrong.
 func TestShiftJISServer(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast, "encoding=cp932")
+	f := newFixture(t, "vsftpd", dirCacheFast, "encoding=cp932")
 	// 日本 is 93 FA 96 7B in Shift_JIS; 表 is 95 5C (a trail byte that is a backslash in ASCII).
 	c := f.dir(t, `mkdir $'\x93\xfa\x96\x7b' && printf 'old\n' > $'\x93\xfa\x96\x7b/\x95\x5c.txt' && printf 'x' > $'\x81\x20bad'`)
 	if got := strings.TrimSpace(sh(t, c.Mnt, "ls")); got != "日本" {

@@ -53,7 +53,7 @@ func TestFstabMount(t *testing.T) {
 // TestReadOnlyAndOwner checks -o ro (every write fails with EROFS, reads work) and -o uid=,gid=,umask=.
 func TestReadOnlyAndOwner(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, dirCacheFast, "ro", "uid=1234", "gid=5678", "umask=027")
+	f := newFixture(t, "vsftpd", dirCacheFast, "ro", "uid=1234", "gid=5678", "umask=027")
 	c := f.dir(t, "printf 'x\\n' > x.txt; mkdir sub")
 	if got := strings.TrimSpace(sh(t, c.Mnt, "stat -c '%u %g %a' x.txt; stat -c '%u %g %a' sub")); got != "1234 5678 640\n1234 5678 750" {
 		t.Errorf("owner and modes: %q, want \"1234 5678 640\\n1234 5678 750\"", got)

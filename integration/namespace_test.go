@@ -12,7 +12,6 @@ func TestNamespace(t *testing.T) {
 }
 
 func testNamespace(t *testing.T, f *fixture) {
-
 	t.Run("mv_file", func(t *testing.T) {
 		c := f.dir(t, "printf 'moved\\n' > a.txt")
 		sh(t, c.Mnt, "mv a.txt b.txt")

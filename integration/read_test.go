@@ -12,7 +12,6 @@ func TestRead(t *testing.T) {
 }
 
 func testRead(t *testing.T, f *fixture) {
-
 	t.Run("ls_stat", func(t *testing.T) {
 		c := f.dir(t, "printf 'hello\\n' > a.txt; mkdir sub; head -c 1000 /dev/urandom > sub/b.bin")
 		if got := sh(t, c.Mnt, "ls"); got != "a.txt\nsub\n" {

@@ -99,6 +99,9 @@ func startVsftpd(t *testing.T) *ftpServer {
 // skips the test.
 func startServer(t *testing.T, kind string) *ftpServer {
 	t.Helper()
+	if _, ok := serverStarters[kind]; !ok {
+		t.Fatalf("unknown server kind %q (known: %s)", kind, strings.Join(serverKinds, ", "))
+	}
 	if !slices.Contains(selectedServers(t), kind) {
 		t.Skipf("%s is not in FTPMOUNT_SERVERS=%s", kind, os.Getenv("FTPMOUNT_SERVERS"))
 	}
@@ -158,7 +161,7 @@ func startServer(t *testing.T, kind string) *ftpServer {
 func (s *ftpServer) logTails() string {
 	var b strings.Builder
 	for _, f := range s.logFiles {
-		fmt.Fprintf(&b, "%s %s, last lines:\n%s\n", s.Kind, filepath.Base(f), tail(f, 40))
+		fmt.Fprintf(&b, "%s %s, last lines:\n%s\n", s.Kind, filepath.Base(f), tail(f, 60))
 	}
 	return b.String()
 }
@@ -181,10 +184,15 @@ func (s *ftpServer) launch(t *testing.T, cmd *exec.Cmd, startupLog, match string
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	stop := func() {
-		killTree(cmd.Process.Pid)
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-exited:
+			// It died by itself and was reaped: its pid and group may be someone else's now.
+		default:
+			killTree(cmd.Process.Pid)
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
 		killMatching(match)
-		<-exited
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -16,7 +16,6 @@ func TestWrite(t *testing.T) {
 }
 
 func testWrite(t *testing.T, f *fixture) {
-
 	t.Run("cp_in_out", func(t *testing.T) {
 		c := f.dir(t, "head -c 2000000 /dev/urandom > server.bin")
 		scratch := t.TempDir()
