@@ -76,8 +76,12 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if errno != 0 {
 		return nil, errno
 	}
-	if checkName(name) != 0 {
-		return nil, syscall.ENOENT
+	switch checkName(name) {
+	case 0:
+	case syscall.ENAMETOOLONG:
+		return nil, syscall.ENAMETOOLONG
+	default:
+		return nil, syscall.ENOENT // no such name can exist on the server
 	}
 	e, err := d.m.dirs.Lookup(ctx, p, name)
 	if err != nil {

@@ -138,8 +138,16 @@ func (m *mount) remotePath(in *gofs.Inode) (string, bool) {
 	return path.Join(m.opts.Root, in.Path(nil)), true
 }
 
-// checkName refuses names FTP cannot carry: CR and LF end a command.
+// maxNameLen is the longest name accepted (statfs says so too). FUSE
+// itself lets names up to 1024 bytes through.
+const maxNameLen = 255
+
+// checkName refuses names FTP cannot carry (CR and LF end a command) and
+// names longer than maxNameLen.
 func checkName(name string) syscall.Errno {
+	if len(name) > maxNameLen {
+		return syscall.ENAMETOOLONG
+	}
 	if strings.ContainsAny(name, "\r\n") {
 		return syscall.EINVAL
 	}

@@ -127,7 +127,11 @@ func (s *spool) keep(dir, remote string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return s.f.Name(), err
 	}
-	dst := filepath.Join(dir, fmt.Sprintf("%s.%d", filepath.Base(remote), time.Now().UnixNano()))
+	base := filepath.Base(remote)
+	if len(base) > 100 { // leave room for the suffix within NAME_MAX
+		base = base[:100]
+	}
+	dst := filepath.Join(dir, fmt.Sprintf("%s.%d", base, time.Now().UnixNano()))
 	if err := os.Rename(s.f.Name(), dst); err != nil {
 		return s.f.Name(), err
 	}

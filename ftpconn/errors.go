@@ -32,6 +32,7 @@ type ReplyError struct {
 	Code int    // reply code, 0 when the failure was not a reply
 	Msg  string // reply text or cause
 	Kind error  // one of the sentinels above
+	Err  error  // the underlying failure, when there was one (a timeout, say)
 }
 
 func (e *ReplyError) Error() string {
@@ -41,7 +42,14 @@ func (e *ReplyError) Error() string {
 	return fmt.Sprintf("%s %s: %s", e.Op, e.Path, e.Msg)
 }
 
-func (e *ReplyError) Unwrap() error { return e.Kind }
+// Unwrap gives both the sentinel and the cause: errors.Is(err, ErrNotFound)
+// and errors.Is(err, os.ErrDeadlineExceeded) both work.
+func (e *ReplyError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
 
 // replyCode returns the FTP reply code inside err, or 0.
 func replyCode(err error) int {
@@ -89,7 +97,7 @@ func wrap(op, path string, err error) error {
 	if errors.As(err, &te) {
 		return &ReplyError{Op: op, Path: path, Code: te.Code, Msg: te.Msg, Kind: kindOf(te.Code)}
 	}
-	return &ReplyError{Op: op, Path: path, Msg: err.Error(), Kind: ErrTransient}
+	return &ReplyError{Op: op, Path: path, Msg: err.Error(), Kind: ErrTransient, Err: err}
 }
 
 // connBroken reports whether err means the control connection can no longer
@@ -97,7 +105,8 @@ func wrap(op, path string, err error) error {
 // else (dead socket, timeout, EOF, a reply stream that may be out of step)
 // does not, and such a connection is closed instead of going back to the pool.
 func connBroken(err error) bool {
-	if err == nil || errors.Is(err, ftp.ErrInvalidCommand) {
+	var short *shortUpload
+	if err == nil || errors.Is(err, ftp.ErrInvalidCommand) || errors.As(err, &short) {
 		return false
 	}
 	if code := replyCode(err); code != 0 {
@@ -117,8 +126,9 @@ func connBroken(err error) bool {
 // on a fresh connection. A timeout is final: the user set how long a silent
 // server may take, and trying again would multiply it.
 func retryable(err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return false
+	var short *shortUpload
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &short) {
+		return false // a short upload is handled by store, which resumes it
 	}
 	if code := replyCode(err); code != 0 {
 		return code == 421 || code == 425 || code == 426 || code == 450

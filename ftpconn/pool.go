@@ -20,6 +20,7 @@ type conn struct {
 	sc       *ftp.ServerConn
 	ctrl     *deadlineConn // the control socket, to shorten its timeout for a phase
 	lastUsed time.Time
+	debugf   func(format string, args ...any) // the pool's Config.debugf
 }
 
 // idleCheckAfter is how long a connection may sit idle before it is checked
@@ -269,7 +270,7 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 
 func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, error) {
 	cfg := &p.cfg
-	c := &conn{id: id}
+	c := &conn{id: id, debugf: cfg.debugf}
 	host, _, _ := net.SplitHostPort(cfg.Addr)
 	var tlsConf *tls.Config
 	if cfg.TLS != nil {
@@ -318,7 +319,7 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		if isTLSRefusal(err) {
 			kind = ErrTLS
 		}
-		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: kind}
+		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: kind, Err: err}
 	}
 	c.sc = sc
 	if err := sc.Login(cfg.User, cfg.Password); err != nil {
@@ -332,7 +333,7 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		case code == 0 && connBroken(err) && !isLoginRefusal(err):
 			kind = ErrTransient
 		}
-		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: kind}
+		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: kind, Err: err}
 	}
 	c.lastUsed = cfg.Now()
 	return c, nil

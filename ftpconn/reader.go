@@ -16,6 +16,10 @@ import (
 // than restarting the transfer with REST.
 const skipMax = 2 << 20
 
+// failShare is how long a failed read's error is also the answer to the
+// next reads of the same open file.
+const failShare = 2 * time.Second
+
 // closeWait bounds the wait for the server's reply after we cut a transfer
 // short. Some servers never send one; the connection is then dropped.
 const closeWait = 5 * time.Second
@@ -34,6 +38,16 @@ type reader struct {
 	pos    int64         // GUARDED_BY(mu): offset of the next byte resp yields
 	win    window        // GUARDED_BY(mu): the bytes just before pos
 	closed bool          // GUARDED_BY(mu)
+	// failed and failedAt are the last failure of a read and when it
+	// happened: reads that were waiting then share it.
+	failed   error     // GUARDED_BY(mu)
+	failedAt time.Time // GUARDED_BY(mu)
+}
+
+// fail records err for the reads queued behind this one. Needs mu held.
+func (r *reader) fail(err error) error {
+	r.failed, r.failedAt = err, r.c.cfg.Now()
+	return err
 }
 
 func (c *client) OpenReader(p string, size int64) Reader {
@@ -48,10 +62,17 @@ func (c *client) OpenReader(p string, size int64) Reader {
 // ctx only bounds the wait for a connection: a transfer in progress is not
 // abandoned because the caller was interrupted.
 func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
+	start := r.c.cfg.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return 0, errors.New("read on closed reader")
+	}
+	if r.failed != nil && start.Sub(r.failedAt) < failShare {
+		// This read waited while another one failed, or comes right
+		// after it (the kernel sends readahead and then the read itself):
+		// it would only wait out the same timeout again.
+		return 0, r.failed
 	}
 	want := len(p)
 	if r.size >= 0 {
@@ -79,7 +100,7 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			if err := r.open(ctx, at); err != nil {
 				failures++
 				if !retryable(err) || failures >= maxAttempts {
-					return n, err
+					return n, r.fail(err)
 				}
 				continue
 			}
@@ -102,7 +123,7 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			break
 		}
 		if failures++; failures >= maxAttempts || !retryable(ferr) {
-			return n, &ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("stopped at byte %d: %v", r.pos, ferr), Kind: ErrShortTransfer}
+			return n, r.fail(&ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("stopped at byte %d: %v", r.pos, ferr), Kind: ErrShortTransfer, Err: ferr})
 		}
 		r.c.cfg.debugf("RETR %s cut at %d (%v): resuming", r.path, r.pos, ferr)
 	}

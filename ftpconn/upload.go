@@ -11,8 +11,10 @@ import (
 // Upload stores the file with STOR, then asks the server how many bytes it
 // has. The size decides, not the reply: servers answer 426 or 451 after a
 // transfer they did store, and some answer 226 after one they truncated.
-// A short file is uploaded again (bounded by maxAttempts); a refusal
-// (permission, no space, missing directory) fails at once.
+// A file that came out short is completed with REST+STOR from where the
+// server stopped, or, where the server refuses that, sent again, at most
+// maxAttempts times; a refusal (permission, no space, missing directory)
+// fails at once.
 func (c *client) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
 	return c.store(ctx, p, src, 0, size)
 }
@@ -22,7 +24,7 @@ func (c *client) Append(ctx context.Context, p string, src io.ReaderAt, from, si
 	var re *ReplyError
 	if errors.As(err, &re) && re.Code != 0 && !errors.Is(err, ErrNoSpace) {
 		// REST refused (502, 504), STOR after REST refused (451, 550 on
-		// proftpd without AllowStoreRestart), or the size came out wrong.
+		// proftpd without AllowStoreRestart).
 		return refine(err, ErrNotSupported)
 	}
 	if errors.Is(err, ErrShortTransfer) {
@@ -31,34 +33,80 @@ func (c *client) Append(ctx context.Context, p string, src io.ReaderAt, from, si
 	return err
 }
 
-// store sends bytes [from, size) of src to offset from of p and checks the
-// resulting size.
+// shortUpload is a STOR after which the server holds got bytes instead of
+// the size sent.
+type shortUpload struct {
+	got, want int64
+	reply     error // what the server answered to the transfer, if not 226
+}
+
+func (e *shortUpload) Error() string {
+	return fmt.Sprintf("server has %d of %d bytes (reply: %v)", e.got, e.want, e.reply)
+}
+
+// store makes p hold bytes [0, size) of src, given that the server holds
+// [0, from) already, and checks the resulting size.
 func (c *client) store(ctx context.Context, p string, src io.ReaderAt, from, size int64) error {
-	return c.do(ctx, "STOR", p, func(cn *conn, _ bool) error {
-		err := cn.sc.StorFrom(p, bigCopy{io.NewSectionReader(src, from, size-from)}, uint64(from))
-		switch code := replyCode(err); {
-		case err != nil && code == 0:
-			return err // the connection died: do() retries on a fresh one
-		case code == 550 || code == 553:
-			if _, perr := cn.list(path.Dir(p)); errors.Is(perr, ErrNotFound) {
-				return refine(wrap("STOR", p, err), ErrNotFound)
+	offset := from
+	var last error
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		err := c.do(ctx, "STOR", p, func(cn *conn, _ bool) error {
+			return cn.storeChecked(p, src, offset, size)
+		})
+		var short *shortUpload
+		switch {
+		case err == nil:
+			if last != nil {
+				c.cfg.debugf("STOR %s: complete after %v", p, last)
 			}
-			return refine(wrap("STOR", p, err), ErrPermission)
-		case err != nil && code != 426 && code != 451 && code != 450:
-			return wrap("STOR", p, err)
+			return nil
+		case errors.As(err, &short):
+			last = err
+			if short.got > offset && short.got < size {
+				c.cfg.debugf("STOR %s: %v; resuming at %d", p, err, short.got)
+				offset = short.got
+			} else {
+				c.cfg.debugf("STOR %s: %v; sending it again", p, err)
+				offset = from
+			}
+		case offset > from && replyCode(err) != 0 && !errors.Is(err, ErrNoSpace):
+			// The server would not resume (REST+STOR refused): start over.
+			last = err
+			c.cfg.debugf("STOR %s: resuming refused (%v); sending it again", p, err)
+			offset = from
+		default:
+			return err
 		}
-		got, serr := cn.remoteSize(p)
-		if serr != nil {
-			return serr
+	}
+	return &ReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
+}
+
+// storeChecked sends bytes [offset, size) of src to offset of p and checks
+// that the server then has size bytes.
+func (cn *conn) storeChecked(p string, src io.ReaderAt, offset, size int64) error {
+	err := cn.sc.StorFrom(p, bigCopy{io.NewSectionReader(src, offset, size-offset)}, uint64(offset))
+	switch code := replyCode(err); {
+	case err != nil && code == 0:
+		return err // the connection died: do() retries on a fresh one
+	case code == 550 || code == 553:
+		if _, perr := cn.list(path.Dir(p)); errors.Is(perr, ErrNotFound) {
+			return refine(wrap("STOR", p, err), ErrNotFound)
 		}
-		if got != size {
-			return &ReplyError{Op: "STOR", Path: p, Msg: fmt.Sprintf("server has %d of %d bytes (reply: %v)", got, size, err), Kind: ErrShortTransfer}
-		}
-		if err != nil {
-			c.cfg.debugf("STOR %s: %v, but the server has all %d bytes", p, err, size)
-		}
-		return nil
-	})
+		return refine(wrap("STOR", p, err), ErrPermission)
+	case err != nil && code != 426 && code != 451 && code != 450:
+		return wrap("STOR", p, err)
+	}
+	got, serr := cn.remoteSize(p)
+	if serr != nil {
+		return serr
+	}
+	if got != size {
+		return &shortUpload{got: got, want: size, reply: err}
+	}
+	if err != nil {
+		cn.debugf("STOR %s: %v, but the server has all %d bytes", p, err, size)
+	}
+	return nil
 }
 
 // remoteSize asks SIZE, or the parent's listing where SIZE is not offered.

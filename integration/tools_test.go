@@ -10,7 +10,10 @@ import (
 // git, sed -i, dd conv=notrunc, O_RDWR, truncate, touch -d, mv over a file, parallel writers.
 func TestTools(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "vsftpd", dirCacheFast)
+	forEachServer(t, func(t *testing.T, kind string) { testTools(t, newFixture(t, kind, dirCacheFast)) })
+}
+
+func testTools(t *testing.T, f *fixture) {
 
 	t.Run("tar_x_keeps_content_and_mtimes", func(t *testing.T) {
 		c := f.dir(t, "")

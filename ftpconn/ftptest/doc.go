@@ -86,10 +86,13 @@
 //   - FailUpload makes a STOR or APPE reply e.g. "451 ..." after the data
 //     was stored in full.
 //
-// Not available: faults inside a transfer (a stall or a reset after n
-// bytes, a 426 after a partial download) and faults on the data
-// connection itself. Close stops the whole server at any moment (a server
-// that goes away); it does not come back on the same port.
+// Faults inside a transfer (a cut or a stall after n bytes of a RETR or
+// STOR, then 426 or another reply) come from a proxy in front of the
+// server: StartProxy(t, s.Addr, TransferFaults{...}) relays the control
+// connection, puts its own data ports in the 227/229 replies and applies
+// the cuts there (see transfer_faults.go). Close stops the whole server at
+// any moment (a server that goes away); it does not come back on the same
+// port.
 //
 // # goftp.io as found (v2.0.3), and why commands are replaced
 //
