@@ -23,6 +23,9 @@ type Config struct {
 	// (see encoding.go); nil means UTF-8 (OPTS UTF8 ON where offered).
 	Encoding encoding.Encoding
 
+	// DisableEPSV makes data connections use PASV only.
+	DisableEPSV bool
+
 	// Timeout bounds every network wait (connect, each read and write of
 	// control and data connections). Zero means 30 s.
 	Timeout time.Duration

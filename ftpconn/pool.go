@@ -303,6 +303,7 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		ftp.DialWithForceListHidden(listHidden),
 		ftp.DialWithWritingMDTM(true),
 		ftp.DialWithDisabledUTF8(cfg.Encoding != nil),
+		ftp.DialWithDisabledEPSV(cfg.DisableEPSV),
 	}
 	switch {
 	case tlsConf != nil && cfg.ImplicitTLS:

@@ -32,6 +32,7 @@ type config struct {
 	DefaultPerm bool // default_permissions: the kernel checks modes
 	Atomic      bool // upload to a temporary name, then rename
 	Encoding    string
+	DisableEPSV bool
 
 	// FTPS
 	ImplicitTLS bool
@@ -63,6 +64,7 @@ anonymous access. Options may come anywhere on the command line:
        default_permissions let the kernel enforce those modes
        encoding=NAME       the server stores names in this code page (cp932,
                            euc-jp, gbk, gb18030, big5, euc-kr, latin1, ...)
+       disable_epsv        passive mode with PASV only (for servers that break EPSV)
        atomic              upload to a temporary name and rename it over the
                            file, so readers never see a partial file
        user=NAME           log in as NAME (instead of the URL's user)
@@ -240,6 +242,8 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		c.DefaultPerm = true
 	case "atomic":
 		c.Atomic = true
+	case "disable_epsv":
+		c.DisableEPSV = true
 	case "encoding":
 		if err := needVal(); err != nil {
 			return err

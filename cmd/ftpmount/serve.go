@@ -54,6 +54,7 @@ func serve(c *config, ready *os.File) int {
 		TLS:         tlsConf,
 		ImplicitTLS: c.ImplicitTLS,
 		Encoding:    enc,
+		DisableEPSV: c.DisableEPSV,
 		Timeout:     c.Timeout,
 		MaxConns:    c.Connections,
 		Debugf:      debugf,
