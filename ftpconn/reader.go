@@ -51,7 +51,11 @@ func (r *reader) fail(err error) error {
 }
 
 func (c *client) OpenReader(p string, size int64) Reader {
-	return &reader{c: c, path: p, size: size}
+	r := &reader{c: c, path: p, size: size}
+	if size >= 0 && size < windowSize {
+		r.win.size = int(max(size, 1)) // a small file needs no 4 MiB window
+	}
+	return r
 }
 
 // ReadAt fills p from offset off. It returns fewer bytes than len(p) only at

@@ -6,6 +6,7 @@ package ftpconn
 // instead of restarting the transfer. It is a ring: byte at offset o lives
 // at buf[o % len(buf)].
 type window struct {
+	size  int // capacity to allocate at the first add; 0 means windowSize
 	buf   []byte
 	start int64 // first offset held
 	end   int64 // one past the last offset held
@@ -20,7 +21,10 @@ func (w *window) reset(off int64) { w.start, w.end = off, off }
 // add appends p, which holds the bytes at w.end onward.
 func (w *window) add(p []byte) {
 	if w.buf == nil {
-		w.buf = make([]byte, windowSize)
+		if w.size <= 0 || w.size > windowSize {
+			w.size = windowSize
+		}
+		w.buf = make([]byte, w.size)
 	}
 	if len(p) > len(w.buf) { // only the tail can be kept
 		w.end += int64(len(p) - len(w.buf))
