@@ -23,6 +23,10 @@ type Config struct {
 	// (see encoding.go); nil means UTF-8 (OPTS UTF8 ON where offered).
 	Encoding encoding.Encoding
 
+	// ParallelReads > 1 fetches large files read from the start in
+	// chunks over that many connections at once (see pget.go).
+	ParallelReads int
+
 	// DisableEPSV makes data connections use PASV only.
 	DisableEPSV bool
 

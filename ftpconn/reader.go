@@ -52,6 +52,9 @@ func (r *reader) fail(err error) error {
 
 func (c *client) OpenReader(p string, size int64) Reader {
 	r := &reader{c: c, path: p, size: size}
+	if c.cfg.ParallelReads > 1 && size >= pgetMinSize {
+		return &pgetReader{c: c, path: p, size: size, n: c.cfg.ParallelReads, seq: r, chunks: map[int64]*chunk{}}
+	}
 	if size >= 0 && size < windowSize {
 		r.win.size = int(max(size, 1)) // a small file needs no 4 MiB window
 	}

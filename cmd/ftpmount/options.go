@@ -33,6 +33,7 @@ type config struct {
 	Atomic      bool // upload to a temporary name, then rename
 	Encoding    string
 	DisableEPSV bool
+	Parallel    int
 
 	// FTPS
 	ImplicitTLS bool
@@ -64,6 +65,8 @@ anonymous access. Options may come anywhere on the command line:
        default_permissions let the kernel enforce those modes
        encoding=NAME       the server stores names in this code page (cp932,
                            euc-jp, gbk, gb18030, big5, euc-kr, latin1, ...)
+       parallel=N          read large files sequentially over N connections at
+                           once (for servers that throttle each connection)
        disable_epsv        passive mode with PASV only (for servers that break EPSV)
        atomic              upload to a temporary name and rename it over the
                            file, so readers never see a partial file
@@ -242,6 +245,8 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		c.DefaultPerm = true
 	case "atomic":
 		c.Atomic = true
+	case "parallel":
+		return number(&c.Parallel, 1)
 	case "disable_epsv":
 		c.DisableEPSV = true
 	case "encoding":

@@ -48,16 +48,17 @@ func serve(c *config, ready *os.File) int {
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout+5*time.Second)
 	defer cancel()
 	client, err := ftpconn.Dial(ctx, ftpconn.Config{
-		Addr:        c.Source.Addr(),
-		User:        c.Source.User,
-		Password:    c.Source.Password,
-		TLS:         tlsConf,
-		ImplicitTLS: c.ImplicitTLS,
-		Encoding:    enc,
-		DisableEPSV: c.DisableEPSV,
-		Timeout:     c.Timeout,
-		MaxConns:    c.Connections,
-		Debugf:      debugf,
+		Addr:          c.Source.Addr(),
+		User:          c.Source.User,
+		Password:      c.Source.Password,
+		TLS:           tlsConf,
+		ImplicitTLS:   c.ImplicitTLS,
+		Encoding:      enc,
+		DisableEPSV:   c.DisableEPSV,
+		ParallelReads: c.Parallel,
+		Timeout:       c.Timeout,
+		MaxConns:      c.Connections,
+		Debugf:        debugf,
 	})
 	if err != nil {
 		return fail("%s", describeDialError(c, err))
