@@ -142,4 +142,16 @@ os.close(fd)'`)
 			wantBothSides(t, c, name, want)
 		}
 	})
+
+	t.Run("pread_past_4GiB", func(t *testing.T) {
+		// A sparse 5 GiB file with a marker at 4.5 GiB, made on the server's side.
+		c := f.dir(t, "truncate -s 5G big && printf 'MARK' | dd of=big bs=1 seek=4831838208 conv=notrunc status=none")
+		got := sh(t, c.Mnt, `python3 -c '
+import os
+fd = os.open("big", os.O_RDONLY)
+print(os.fstat(fd).st_size, os.pread(fd, 4, 4831838208).decode(), os.pread(fd, 4, 4831838204) == bytes(4))'`)
+		if got != "5368709120 MARK True\n" {
+			t.Errorf("size and pread past 4 GiB: %q, want \"5368709120 MARK True\"", got)
+		}
+	})
 }
