@@ -17,7 +17,6 @@ import (
 type deadlineConn struct {
 	net.Conn
 	timeout atomic.Int64 // time.Duration; 0 means none
-	log     *protoLog    // nil unless this is a control connection with debug on
 }
 
 func newDeadlineConn(c net.Conn, timeout time.Duration) *deadlineConn {
@@ -32,41 +31,40 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 	if t := time.Duration(c.timeout.Load()); t > 0 {
 		_ = c.Conn.SetReadDeadline(time.Now().Add(t))
 	}
-	n, err := c.Conn.Read(p)
-	if c.log != nil && n > 0 {
-		c.log.write("<", p[:n])
-	}
-	return n, err
+	return c.Conn.Read(p)
 }
 
 func (c *deadlineConn) Write(p []byte) (int, error) {
 	if t := time.Duration(c.timeout.Load()); t > 0 {
 		_ = c.Conn.SetWriteDeadline(time.Now().Add(t))
 	}
-	if c.log != nil {
-		c.log.write(">", p)
-	}
 	return c.Conn.Write(p)
 }
 
-// protoLog writes the control-connection dialogue line by line to a debug
-// logger, with the argument of PASS masked.
+// protoLog receives the control-connection dialogue from jlaffaye's debug
+// output (DialWithDebugOutput), which taps the connection above TLS, so
+// FTPS dialogues are logged in clear text too. It also receives the lines
+// of LIST and MLSD data (which is how an unparseable listing line shows).
+// Commands and replies come through one writer; each line is labelled by
+// its shape: a reply ("227 ...", "211-...", or a continuation line starting
+// with a space) is "<", a command (an upper-case verb) is ">", anything
+// else is listing data, "|". The argument of PASS is masked.
 type protoLog struct {
 	logf func(format string, args ...any)
 	id   int
 
 	mu   sync.Mutex
-	part map[string][]byte // GUARDED_BY(mu): unfinished line per direction
+	part []byte // GUARDED_BY(mu): an unfinished line
 }
 
 func newProtoLog(id int, logf func(string, ...any)) *protoLog {
-	return &protoLog{logf: logf, id: id, part: map[string][]byte{}}
+	return &protoLog{logf: logf, id: id}
 }
 
-func (l *protoLog) write(dir string, p []byte) {
+func (l *protoLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	buf := append(l.part[dir], p...)
+	buf := append(l.part, p...)
 	for {
 		i := bytes.IndexByte(buf, '\n')
 		if i < 0 {
@@ -74,9 +72,34 @@ func (l *protoLog) write(dir string, p []byte) {
 		}
 		line := strings.TrimRight(string(buf[:i]), "\r")
 		buf = buf[i+1:]
-		l.logf("ftp[%d] %s %s", l.id, dir, maskSecret(line))
+		l.logf("ftp[%d] %s %s", l.id, lineKind(line), maskSecret(line))
 	}
-	l.part[dir] = append([]byte(nil), buf...)
+	l.part = append(l.part[:0], buf...)
+	return len(p), nil
+}
+
+// lineKind tells replies, commands and listing data apart.
+func lineKind(line string) string {
+	if len(line) >= 4 && isDigits(line[:3]) && (line[3] == ' ' || line[3] == '-') || len(line) == 3 && isDigits(line) {
+		return "<"
+	}
+	if strings.HasPrefix(line, " ") {
+		return "<" // continuation of a multi-line reply (FEAT, STAT)
+	}
+	verb, _, _ := strings.Cut(line, " ")
+	if len(verb) >= 3 && len(verb) <= 4 && strings.ToUpper(verb) == verb && !strings.ContainsAny(verb, "0123456789-;=") {
+		return ">"
+	}
+	return "|"
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // maskSecret hides the password of a PASS command.

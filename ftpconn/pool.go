@@ -285,9 +285,6 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		dc := newDeadlineConn(nc, cfg.Timeout)
 		if c.ctrl == nil { // the first dial of a ServerConn is its control connection
 			c.ctrl = dc
-			if cfg.Debugf != nil {
-				dc.log = newProtoLog(id, cfg.Debugf)
-			}
 			if tlsConf != nil && cfg.ImplicitTLS {
 				return tls.Client(dc, tlsConf), nil
 			}
@@ -304,6 +301,9 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		ftp.DialWithWritingMDTM(true),
 		ftp.DialWithDisabledUTF8(cfg.Encoding != nil),
 		ftp.DialWithDisabledEPSV(cfg.DisableEPSV),
+	}
+	if cfg.Debugf != nil {
+		opts = append(opts, ftp.DialWithDebugOutput(newProtoLog(id, cfg.Debugf)))
 	}
 	switch {
 	case tlsConf != nil && cfg.ImplicitTLS:

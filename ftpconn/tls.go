@@ -15,7 +15,8 @@ import (
 //   - ServerName set and a session cache of its own per control
 //     connection, so that data connections resume the control
 //     connection's TLS session. Servers that require it (vsftpd's
-//     require_ssl_reuse=YES, FileZilla Server, pure-ftpd) refuse data
+//     require_ssl_reuse=YES, proftpd's mod_tls by default, FileZilla
+//     Server) refuse data
 //     connections that don't (522), and Go keys its session cache by
 //     ServerName;
 //   - a careful close after uploads (tlsDataConn.Close).

@@ -2,7 +2,9 @@ package ftpconn
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
 )
 
@@ -41,16 +43,20 @@ func TestWindowKeepsTheLastBytes(t *testing.T) {
 	}
 }
 
-func TestProtoLogMasksPassword(t *testing.T) {
-	var lines []string
-	l := newProtoLog(1, func(f string, a ...any) { lines = append(lines, f) })
+func TestProtoLogMasksPasswordAndLabelsLines(t *testing.T) {
 	var got bytes.Buffer
-	l.logf = func(f string, a ...any) { got.WriteString(a[2].(string) + "\n") }
-	l.write(">", []byte("USER bob\r\nPA"))
-	l.write(">", []byte("SS hunter2\r\n"))
-	l.write("<", []byte("230 Login successful.\r\n"))
-	want := "USER bob\nPASS ****\n230 Login successful.\n"
+	l := newProtoLog(1, func(f string, a ...any) { fmt.Fprintf(&got, f+"\n", a...) })
+	l.Write([]byte("USER bob\r\nPA"))
+	l.Write([]byte("SS hunter2\r\n"))
+	l.Write([]byte("230 Login successful.\r\n211-Features:\r\n MLST type*;size*;\r\n211 End\r\n"))
+	l.Write([]byte("-rw-r--r--    1 1000     1000            5 Nov 21 06:32 a.txt\r\n"))
+	want := "ftp[1] > USER bob\nftp[1] > PASS ****\nftp[1] < 230 Login successful.\n" +
+		"ftp[1] < 211-Features:\nftp[1] <  MLST type*;size*;\nftp[1] < 211 End\n" +
+		"ftp[1] | -rw-r--r--    1 1000     1000            5 Nov 21 06:32 a.txt\n"
 	if got.String() != want {
-		t.Fatalf("log = %q, want %q", got.String(), want)
+		t.Fatalf("log:\n%s\nwant:\n%s", got.String(), want)
+	}
+	if strings.Contains(got.String(), "hunter2") {
+		t.Fatal("password logged")
 	}
 }

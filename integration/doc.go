@@ -11,6 +11,7 @@
 //	go test -count=1 -v ./integration/
 //	go test -count=1 -v -run 'TestNamespace/.*/rmdir' ./integration/
 //	FTPMOUNT_SERVERS=proftpd go test -count=1 -v -run 'TestWrite' ./integration/
+//	FTPMOUNT_SERVERS=tls go test -count=1 -v -run 'TestTLS' ./integration/
 //
 // FTPMOUNT_BIN=/usr/local/bin/ftpmount tests an installed binary instead of building one.
 // scripts/install-deps.sh must have run once: it creates the local account ftpmounttest (password
@@ -19,12 +20,22 @@
 //
 // # Servers
 //
-// TestHarness, TestRead, TestWrite, TestNamespace and TestLargeFile run once per server kind, as
-// subtests named after it: vsftpd 3.0.3 (LIST only, MDTM to set times), proftpd 1.3.8, pure-ftpd
-// 1.0.50 and pyftpdlib 1.5.7 (MLSD, MFMT, REST+STOR). The other tests use vsftpd, or ftptest in
-// process. FTPMOUNT_SERVERS=vsftpd,proftpd,pure-ftpd,pyftpdlib (default: all) selects servers;
-// tests on the others skip. When a test fails, the end of its server's protocol log (every
-// command and reply) is printed.
+// TestHarness, TestRead, TestWrite, TestNamespace, TestTools and TestLargeFile run once per server
+// kind, as subtests named after it: vsftpd 3.0.3 (LIST only, MDTM to set times), proftpd 1.3.8,
+// pure-ftpd 1.0.50 and pyftpdlib 1.5.7 (MLSD, MFMT, REST+STOR), and their FTPS twins vsftpd-tls,
+// proftpd-tls, pure-ftpd-tls and pyftpdlib-tls: explicit FTPS (AUTH TLS) required on control and
+// data connections, vsftpd with require_ssl_reuse=YES and proftpd's mod_tls (which requires
+// session reuse by default), mounted as ftps:// with -o cafile. vsftpd-tls-implicit and
+// proftpd-tls-implicit speak implicit FTPS (mounted with -o implicit_tls); the TestTLS* tests
+// (tls_test.go) run on all six TLS kinds. The servers' certificate (CN localhost, SAN
+// IP:127.0.0.1) is signed by a CA that the test binary makes with openssl on first use, so
+// certificates are checked for real. The other tests use vsftpd, or ftptest in process.
+//
+// FTPMOUNT_SERVERS selects servers by kind (vsftpd,proftpd-tls,...) or group (plain, tls,
+// explicit, implicit); tests on the others skip. Unset or "all", the shared suites run on the
+// plain and explicit-TLS kinds and every other test runs. When a test fails, the end of its
+// server's logs is printed: the protocol log (every command and reply) and, for TLS kinds, the
+// TLS handshakes (version, cipher, session reuse).
 //
 // # What each test gets
 //

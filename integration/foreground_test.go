@@ -29,6 +29,9 @@ func TestForegroundSignal(t *testing.T) {
 			abortFUSE(dir)
 			syscall.Unmount(dir, syscall.MNT_DETACH)
 		}
+		if !isMounted(dir) {
+			os.Remove(dir)
+		}
 	})
 	eventually(t, "the foreground mount to be ready", func() (bool, string) {
 		return isMounted(dir), stderr.String()

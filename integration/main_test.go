@@ -27,6 +27,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	defer removePKI()
 	if bin := os.Getenv("FTPMOUNT_BIN"); bin != "" {
 		ftpmountBin, buildErr = filepath.Abs(bin) // commands run from /
 	} else {

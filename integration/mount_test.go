@@ -28,10 +28,17 @@ func runFtpmount(t *testing.T, timeout time.Duration, source, dir string, opts .
 	return command(timeout, "/", nil, argv...)
 }
 
-// mount mounts srv on a fresh directory with the given -o options and unmounts it in Cleanup.
-// The directory is not a t.TempDir: removing a still-mounted directory recursively would delete
-// the server's files.
+// mount mounts srv on a fresh directory with the -o options it needs (srv.mountOptions: the test CA
+// for TLS kinds) and the given ones, and unmounts it in Cleanup.
 func mount(t *testing.T, srv *ftpServer, opts ...string) *mountPoint {
+	t.Helper()
+	return mountSource(t, srv.ftpURL(), append(srv.mountOptions(), opts...)...)
+}
+
+// mountSource mounts source on a fresh directory with the given -o options and unmounts it in
+// Cleanup. The directory is not a t.TempDir: removing a still-mounted directory recursively would
+// delete the server's files.
+func mountSource(t *testing.T, source string, opts ...string) *mountPoint {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "ftpmount-mnt-")
 	if err != nil {
@@ -39,7 +46,7 @@ func mount(t *testing.T, srv *ftpServer, opts ...string) *mountPoint {
 	}
 	m := &mountPoint{Dir: dir}
 	t.Cleanup(func() { m.unmount(t) })
-	r := runFtpmount(t, cmdTimeout, srv.ftpURL(), dir, opts...)
+	r := runFtpmount(t, cmdTimeout, source, dir, opts...)
 	if r.err != nil {
 		t.Fatalf("mount: %v", r)
 	}

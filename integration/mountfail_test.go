@@ -59,13 +59,14 @@ func newMountDir(t *testing.T) string {
 	return dir
 }
 
-// mountFails runs ftpmount SOURCE DIR, which must fail: non-zero exit within mountFailTimeout,
-// something on stderr, nothing mounted on dir, no process left. It returns stderr.
-func mountFails(t *testing.T, source, dir string) string {
+// mountFails runs ftpmount SOURCE DIR [-o opts], which must fail: non-zero exit within
+// mountFailTimeout, something on stderr, nothing mounted on dir, no process left. It returns
+// stderr.
+func mountFails(t *testing.T, source, dir string, opts ...string) string {
 	t.Helper()
 	m := &mountPoint{Dir: dir}
 	t.Cleanup(func() { m.unmount(t) }) // in case it mounted after all
-	r := runFtpmount(t, mountFailTimeout, source, dir)
+	r := runFtpmount(t, mountFailTimeout, source, dir, opts...)
 	switch {
 	case r.timedOut:
 		t.Fatalf("still running after %v: %v", mountFailTimeout, r)

@@ -51,6 +51,18 @@ LogFormat protocol "%{iso8601} [%P] %r -> %s %S"
 ExtendedLog {{DIR}}/protocol.log ALL protocol
 `
 
+// proftpdTLSConfig is added for the TLS kinds: mod_tls (from proftpd-mod-crypto) with TLS required
+// on control and data connections. mod_tls by default also requires data connections to resume
+// the control connection's TLS session. TLSLog records each handshake's version and cipher.
+const proftpdTLSConfig = `LoadModule mod_tls.c
+TLSEngine on
+TLSLog {{DIR}}/tls.log
+TLSRSACertificateFile {{CERT}}
+TLSRSACertificateKeyFile {{KEY}}
+TLSRequired on
+TLSVerifyClient off
+`
+
 // startProftpdProcess writes a proftpd config and user file with fresh ports and runs proftpd in
 // the foreground until it greets with 220 (see serverStarters).
 func startProftpdProcess(t *testing.T, s *ftpServer) error {
@@ -69,8 +81,15 @@ func startProftpdProcess(t *testing.T, s *ftpServer) error {
 		return err
 	}
 	conf := filepath.Join(dir, "proftpd.conf")
-	text := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
-		"{{PASV_HI}}", strconv.Itoa(hi), "{{DIR}}", dir).Replace(proftpdConfig)
+	text := proftpdConfig
+	if s.TLS {
+		text += strings.NewReplacer("{{CERT}}", s.cert.Cert, "{{KEY}}", s.cert.Key).Replace(proftpdTLSConfig)
+		if s.Implicit {
+			text += "TLSOptions UseImplicitSSL\n"
+		}
+	}
+	text = strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
+		"{{PASV_HI}}", strconv.Itoa(hi), "{{DIR}}", dir).Replace(text)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return err
 	}
@@ -86,5 +105,8 @@ func startProftpdProcess(t *testing.T, s *ftpServer) error {
 	cmd.Stdout, cmd.Stderr = out, out
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	s.logFiles = []string{filepath.Join(dir, "protocol.log"), serverLog}
+	if s.TLS {
+		s.logFiles = append(s.logFiles, filepath.Join(dir, "tls.log"))
+	}
 	return s.launch(t, cmd, serverLog, conf)
 }

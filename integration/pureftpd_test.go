@@ -94,6 +94,11 @@ func startPureftpdProcess(t *testing.T, s *ftpServer) error {
 		"-H",       // no reverse DNS
 		"-d", "-d", // log commands and replies
 	)
+	if s.TLS {
+		// -Y 3: TLS required for the control connection (so for the login) and for data
+		// connections. It logs each handshake's version and cipher.
+		cmd.Args = append(cmd.Args, "-Y", "3", "-2", s.cert.Combined)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if shim, err := buildSyslogShim(dir); err == nil {
 		cmd.Env = append(os.Environ(), "LD_PRELOAD="+shim)

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
@@ -17,8 +18,9 @@ import (
 // ftpServer is a running FTP server private to one test, of one of serverKinds: its own control
 // port and passive range on 127.0.0.1, its own configuration in a t.TempDir and its own data
 // directory under ftpHome, owned by the FTP user. All kinds let ftpUser log in with ftpPassword
-// and create files as that user. A TLS variant would add its certificate here, for its starter
-// to configure and for ftpURL and mount to pass on.
+// and create files as that user. The TLS kinds (see tlsKind) require TLS on the control and data
+// connections and present a certificate signed by the test CA (testPKI): ftpURL is ftps:// for
+// them, and mount trusts that CA with -o cafile.
 type ftpServer struct {
 	Kind     string // a key of serverStarters
 	Addr     string // 127.0.0.1:PORT, the control connection
@@ -26,25 +28,64 @@ type ftpServer struct {
 	User     string
 	Password string
 
+	TLS        bool   // FTPS required: control and data connections are protected
+	Implicit   bool   // implicit FTPS: TLS from the first byte (else AUTH TLS)
+	CAFile     string // the CA (PEM) that signed the server's certificate, for -o cafile
+	TLSVersion string // what the harness's login check negotiated ("TLS 1.3"): what ftpmount gets
+
 	cred     *syscall.Credential // User's ids, to make server-side files as the server itself would
 	logFiles []string            // the server's protocol and error logs, shown when the test fails
+	cert     serverCert          // the certificate and key a TLS kind serves
+	tlsName  string              // the name the harness checks the certificate against; default: Addr's host
 }
 
-// serverKinds are the servers tests run on, in order. FTPMOUNT_SERVERS (comma-separated) selects
-// some of them; tests on the others skip.
-var serverKinds = []string{"vsftpd", "proftpd", "pure-ftpd", "pyftpdlib"}
+// The server kinds. Each plain kind has a TLS twin, KIND-tls: the same server requiring explicit
+// FTPS (AUTH TLS) on control and data connections, with data connections that must resume the
+// control connection's TLS session where the server can demand it (vsftpd's require_ssl_reuse,
+// proftpd's default). vsftpd and proftpd also run as KIND-tls-implicit: implicit FTPS (TLS from
+// the first byte, mounted with -o implicit_tls); pure-ftpd and pyftpdlib cannot.
+var (
+	plainServerKinds    = []string{"vsftpd", "proftpd", "pure-ftpd", "pyftpdlib"}
+	tlsServerKinds      = []string{"vsftpd-tls", "proftpd-tls", "pure-ftpd-tls", "pyftpdlib-tls"}
+	implicitServerKinds = []string{"vsftpd-tls-implicit", "proftpd-tls-implicit"}
+)
 
-// serverStarters start one kind of server process on fresh ports (s.Addr, s.DataDir, s.cred and
-// the credentials are set) and register its stop with t.Cleanup. They return an error mentioning
-// "bind" or "in use" when a port was taken meanwhile, and startServer tries again.
+// serverKinds are all the kinds, in order.
+var serverKinds = slices.Concat(plainServerKinds, tlsServerKinds, implicitServerKinds)
+
+// suiteServerKinds are the kinds forEachServer runs the shared suites (TestHarness, TestRead,
+// TestWrite, TestNamespace, TestTools, TestLargeFile) on when FTPMOUNT_SERVERS does not choose:
+// the plain servers and their explicit-TLS twins. The implicit kinds differ from those only in how
+// the control connection starts: TestTLS* tests them (see forEachServerOf).
+var suiteServerKinds = slices.Concat(plainServerKinds, tlsServerKinds)
+
+// serverGroups are names FTPMOUNT_SERVERS accepts for several kinds at once.
+var serverGroups = map[string][]string{
+	"plain":    plainServerKinds,
+	"tls":      slices.Concat(tlsServerKinds, implicitServerKinds),
+	"explicit": tlsServerKinds,
+	"implicit": implicitServerKinds,
+}
+
+// serverStarters start one kind of server process on fresh ports (s.DataDir, s.cred and the
+// credentials are set, and for TLS kinds s.TLS, s.Implicit, s.CAFile and s.cert), set s.Addr and
+// register its stop with t.Cleanup. They return an error mentioning "bind" or "in use" when a port
+// was taken meanwhile, and startServer tries again.
 var serverStarters = map[string]func(t *testing.T, s *ftpServer) error{
-	"vsftpd":    startVsftpdProcess,
-	"proftpd":   startProftpdProcess,
-	"pure-ftpd": startPureftpdProcess,
-	"pyftpdlib": startPyftpdlibProcess,
+	"vsftpd":               startVsftpdProcess,
+	"proftpd":              startProftpdProcess,
+	"pure-ftpd":            startPureftpdProcess,
+	"pyftpdlib":            startPyftpdlibProcess,
+	"vsftpd-tls":           startVsftpdProcess,
+	"proftpd-tls":          startProftpdProcess,
+	"pure-ftpd-tls":        startPureftpdProcess,
+	"pyftpdlib-tls":        startPyftpdlibProcess,
+	"vsftpd-tls-implicit":  startVsftpdProcess,
+	"proftpd-tls-implicit": startProftpdProcess,
 }
 
-// serverTools are the files each kind needs, beyond requireEnv's.
+// serverTools are the files each kind needs, beyond requireEnv's (openssl for the TLS kinds, which
+// make their certificates with it).
 var serverTools = map[string][]string{
 	"vsftpd":    {"vsftpd"},
 	"proftpd":   {proftpdBin},
@@ -52,34 +93,86 @@ var serverTools = map[string][]string{
 	"pyftpdlib": {pythonWithPyftpdlib},
 }
 
+// baseKind is the server program a kind runs: "vsftpd" for "vsftpd-tls-implicit".
+func baseKind(kind string) string {
+	base, _, _ := strings.Cut(kind, "-tls")
+	return base
+}
+
+// tlsKind tells the kinds that require FTPS; implicitKind those that speak TLS from the first byte.
+func tlsKind(kind string) bool      { return strings.Contains(kind, "-tls") }
+func implicitKind(kind string) bool { return strings.HasSuffix(kind, "-tls-implicit") }
+
 // serversDir is where scripts/install-deps.sh unpacks the servers that conflict with vsftpd as
 // Debian packages.
 const serversDir = "/opt/ftpmount-servers"
 
-// selectedServers returns the kinds FTPMOUNT_SERVERS names (all when it is unset, empty or "all").
-// An unknown name fails the test: a typo must not make a run test nothing.
+// selectedServers returns the kinds FTPMOUNT_SERVERS names, in its order, or nil when it is unset,
+// empty or "all" (no choice: every kind may run). Besides kinds it takes the names of
+// serverGroups ("tls", "plain", ...). An unknown name fails the test: a typo must not make a run
+// test nothing.
 func selectedServers(t *testing.T) []string {
 	t.Helper()
 	env := strings.TrimSpace(os.Getenv("FTPMOUNT_SERVERS"))
 	if env == "" || env == "all" {
-		return serverKinds
+		return nil
 	}
 	var kinds []string
-	for _, k := range strings.FieldsFunc(env, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if _, ok := serverStarters[k]; !ok {
-			t.Fatalf("FTPMOUNT_SERVERS=%q: unknown server %q (known: %s)", env, k, strings.Join(serverKinds, ","))
+	for _, name := range strings.FieldsFunc(env, func(r rune) bool { return r == ',' || r == ' ' }) {
+		group, ok := serverGroups[name]
+		if !ok {
+			if _, ok := serverStarters[name]; !ok {
+				t.Fatalf("FTPMOUNT_SERVERS=%q: unknown server %q (known: %s, and the groups %s)", env, name,
+					strings.Join(serverKinds, ","), strings.Join(slices.Sorted(maps.Keys(serverGroups)), ","))
+			}
+			group = []string{name}
 		}
-		if !slices.Contains(kinds, k) {
-			kinds = append(kinds, k)
+		for _, k := range group {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
 		}
 	}
 	return kinds
 }
 
-// forEachServer runs test as a parallel subtest named after each selected server kind.
+// serverSelected tells whether FTPMOUNT_SERVERS lets tests run on kind.
+func serverSelected(t *testing.T, kind string) bool {
+	t.Helper()
+	sel := selectedServers(t)
+	return sel == nil || slices.Contains(sel, kind)
+}
+
+// forEachServer runs test as a parallel subtest named after each server kind of the shared suites:
+// the kinds FTPMOUNT_SERVERS names, else suiteServerKinds.
 func forEachServer(t *testing.T, test func(t *testing.T, kind string)) {
 	t.Helper()
-	for _, kind := range selectedServers(t) {
+	kinds := selectedServers(t)
+	if kinds == nil {
+		kinds = suiteServerKinds
+	}
+	runKinds(t, kinds, test)
+}
+
+// forEachServerOf runs test as a parallel subtest named after each of kinds that FTPMOUNT_SERVERS
+// lets run (all of them when it does not choose).
+func forEachServerOf(t *testing.T, kinds []string, test func(t *testing.T, kind string)) {
+	t.Helper()
+	var run []string
+	for _, k := range kinds {
+		if serverSelected(t, k) {
+			run = append(run, k)
+		}
+	}
+	if len(run) == 0 {
+		t.Skipf("FTPMOUNT_SERVERS=%s selects none of %s", os.Getenv("FTPMOUNT_SERVERS"), strings.Join(kinds, ","))
+	}
+	runKinds(t, run, test)
+}
+
+func runKinds(t *testing.T, kinds []string, test func(t *testing.T, kind string)) {
+	t.Helper()
+	for _, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			test(t, kind)
@@ -99,13 +192,24 @@ func startVsftpd(t *testing.T) *ftpServer {
 // skips the test.
 func startServer(t *testing.T, kind string) *ftpServer {
 	t.Helper()
+	return startServerWith(t, kind, nil)
+}
+
+// startServerWith is startServer with adjust, when not nil, changing the server's settings (its
+// certificate, say) before it starts.
+func startServerWith(t *testing.T, kind string, adjust func(s *ftpServer)) *ftpServer {
+	t.Helper()
 	if _, ok := serverStarters[kind]; !ok {
 		t.Fatalf("unknown server kind %q (known: %s)", kind, strings.Join(serverKinds, ", "))
 	}
-	if !slices.Contains(selectedServers(t), kind) {
+	if !serverSelected(t, kind) {
 		t.Skipf("%s is not in FTPMOUNT_SERVERS=%s", kind, os.Getenv("FTPMOUNT_SERVERS"))
 	}
-	requireEnv(t, serverTools[kind]...)
+	tools := serverTools[baseKind(kind)]
+	if tlsKind(kind) {
+		tools = append(slices.Clip(tools), "openssl")
+	}
+	requireEnv(t, tools...)
 	u, err := user.Lookup(ftpUser)
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +234,14 @@ func startServer(t *testing.T, kind string) *ftpServer {
 		Password: ftpPassword,
 		cred:     &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)},
 	}
+	if tlsKind(kind) {
+		s.TLS, s.Implicit = true, implicitKind(kind)
+		p := testPKI(t)
+		s.CAFile, s.cert = p.CA, p.Server
+	}
+	if adjust != nil {
+		adjust(s)
+	}
 	// The ports are free when picked but may be taken before the server binds them: retry then.
 	for attempt := 1; ; attempt++ {
 		s.logFiles = nil
@@ -141,9 +253,9 @@ func startServer(t *testing.T, kind string) *ftpServer {
 			t.Fatalf("%s: %v", kind, err)
 		}
 	}
-	if err := ftpLogin(s.Addr, s.User, s.Password); err != nil {
+	if err := s.checkLogin(); err != nil {
 		hint := ""
-		if kind == "vsftpd" {
+		if baseKind(kind) == "vsftpd" {
 			hint = "\n(PAM: /etc/pam.d/vsftpd denies users in /etc/ftpusers and shells missing from /etc/shells; " +
 				"scripts/install-deps.sh sets the account up)"
 		}
@@ -167,11 +279,11 @@ func (s *ftpServer) logTails() string {
 }
 
 // launch runs cmd (a server that stays in the foreground) in a process group of its own, waits
-// until something greets with 220 on s.Addr, and registers with t.Cleanup a stop that kills the
-// server with every process it started. When the server exits first, the error quotes the end of
-// startupLog, where it writes its start-up errors. match is a string unique to this server's
-// command line (its configuration file, say), to find session processes that left its group and
-// were orphaned.
+// until it greets with 220 on s.Addr (see s.greets), and registers with t.Cleanup a stop that
+// kills the server with every process it started. When the server exits first, the error quotes
+// the end of startupLog, where it writes its start-up errors. match is a string unique to this
+// server's command line (its configuration file, say), to find session processes that left its
+// group and were orphaned.
 func (s *ftpServer) launch(t *testing.T, cmd *exec.Cmd, startupLog, match string) error {
 	t.Helper()
 	if cmd.SysProcAttr == nil {
@@ -201,7 +313,7 @@ func (s *ftpServer) launch(t *testing.T, cmd *exec.Cmd, startupLog, match string
 			return fmt.Errorf("exited at start-up (%v): %s", err, strings.TrimSpace(tail(startupLog, 20)))
 		default:
 		}
-		if greets(s.Addr) {
+		if s.greets() {
 			t.Cleanup(stop)
 			return nil
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"net/textproto"
 	"net/url"
 	"os"
 	"os/exec"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The local account vsftpd authenticates through PAM, and the other servers' virtual user maps to;
@@ -26,9 +24,14 @@ const (
 	ftpPasswordHash = "$6$ftpmounttestsalt$ELiBG2NE2XA/kNIwDD1fjJvnVDHv9yc7QbVgi2JqdwKBI6jUR7xAgREsti/jC1aEOplLsqGZAiK81IZT/H6Ew1"
 )
 
-// ftpURL is the SOURCE argument that reaches srv.
+// ftpURL is the SOURCE argument that reaches srv: ftps:// for the TLS kinds (which mount also
+// gives -o cafile, and -o implicit_tls for the implicit ones: see mountOptions).
 func (s *ftpServer) ftpURL() string {
-	return ftpURL(s.User, s.Password, s.Addr)
+	u := ftpURL(s.User, s.Password, s.Addr)
+	if s.TLS {
+		u = "ftps" + strings.TrimPrefix(u, "ftp")
+	}
+	return u
 }
 
 // ftpURL is the SOURCE argument for user and password at addr (host:port).
@@ -67,6 +70,21 @@ log_ftp_protocol=YES
 vsftpd_log_file={{LOG}}
 `
 
+// vsftpdTLSConfig is added for the TLS kinds: FTPS required for the login and for data connections,
+// and data connections must resume the control connection's TLS session (require_ssl_reuse).
+// debug_ssl logs each TLS connection's version and cipher, and whether its session was reused.
+const vsftpdTLSConfig = `ssl_enable=YES
+rsa_cert_file={{CERT}}
+rsa_private_key_file={{KEY}}
+allow_anon_ssl=NO
+force_local_logins_ssl=YES
+force_local_data_ssl=YES
+require_ssl_reuse=YES
+ssl_request_cert=NO
+debug_ssl=YES
+implicit_ssl={{IMPLICIT}}
+`
+
 // startVsftpdProcess writes a vsftpd config with fresh ports and runs vsftpd until it greets with
 // 220 (see serverStarters).
 func startVsftpdProcess(t *testing.T, s *ftpServer) error {
@@ -82,8 +100,17 @@ func startVsftpdProcess(t *testing.T, s *ftpServer) error {
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "vsftpd.log")
 	conf := filepath.Join(dir, "vsftpd.conf")
-	text := strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
-		"{{PASV_HI}}", strconv.Itoa(hi), "{{DATA}}", s.DataDir, "{{LOG}}", logFile).Replace(vsftpdConfig)
+	text := vsftpdConfig
+	if s.TLS {
+		implicit := "NO"
+		if s.Implicit {
+			implicit = "YES"
+		}
+		text += strings.NewReplacer("{{CERT}}", s.cert.Cert, "{{KEY}}", s.cert.Key,
+			"{{IMPLICIT}}", implicit).Replace(vsftpdTLSConfig)
+	}
+	text = strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
+		"{{PASV_HI}}", strconv.Itoa(hi), "{{DATA}}", s.DataDir, "{{LOG}}", logFile).Replace(text)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return err
 	}
@@ -104,44 +131,6 @@ func startVsftpdProcess(t *testing.T, s *ftpServer) error {
 	s.logFiles = []string{logFile}
 	// Session processes are forks of the listener (same command line); some leave its group.
 	return s.launch(t, cmd, errPath, conf)
-}
-
-// greets reports whether an FTP server answers 220 on addr.
-func greets(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	code, _, err := textproto.NewConn(c).ReadResponse(0)
-	return err == nil && code == 220
-}
-
-// ftpLogin logs in and out on addr, returning the server's refusal if any.
-func ftpLogin(addr, user, pass string) error {
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	tc := textproto.NewConn(c)
-	if _, _, err := tc.ReadResponse(220); err != nil {
-		return err
-	}
-	for _, step := range []struct {
-		cmd  string
-		want int
-	}{{"USER " + user, 331}, {"PASS " + pass, 230}, {"QUIT", 221}} {
-		if err := tc.PrintfLine("%s", step.cmd); err != nil {
-			return err
-		}
-		if _, _, err := tc.ReadResponse(step.want); err != nil {
-			return fmt.Errorf("%s: %w", strings.Fields(step.cmd)[0], err)
-		}
-	}
-	return nil
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.

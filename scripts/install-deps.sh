@@ -5,9 +5,10 @@
 set -euo pipefail
 
 # fuse3: fusermount3; vsftpd + python3-pyftpdlib: servers the tests and the demo run (proftpd and
-# pure-ftpd are unpacked below); gcc + libc6-dev: `go test -race` needs cgo, and the pure-ftpd tests
-# build a small syslog shim with it.
-packages=(fuse3 vsftpd python3-pyftpdlib curl rsync git gcc libc6-dev)
+# pure-ftpd are unpacked below); python3-openssl: pyftpdlib's TLS; openssl: the FTPS tests make
+# their CA and server certificates with it; gcc + libc6-dev: `go test -race` needs cgo, and the
+# pure-ftpd tests build a small syslog shim with it.
+packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev)
 
 # The FTP account the integration tests log in with (integration/vsftpd_test.go has the same values).
 user=ftpmounttest
@@ -93,10 +94,21 @@ unpack() {
 }
 unpack "$servers/proftpd" usr/sbin/proftpd "${proftpd_debs[@]}"
 unpack "$servers/pure-ftpd" usr/sbin/pure-ftpd "${pureftpd_debs[@]}"
+# The FTPS tests load proftpd's mod_tls (from proftpd-mod-crypto), which needs the system's libssl.
+if out=$(LD_LIBRARY_PATH="$servers/proftpd/usr/lib/x86_64-linux-gnu" ldd "$servers/proftpd/usr/lib/proftpd/mod_tls.so" 2>&1 | grep 'not found'); then
+	echo "install-deps: $servers/proftpd/usr/lib/proftpd/mod_tls.so lacks libraries:" >&2
+	echo "$out" >&2
+	exit 1
+fi
 
 # pyftpdlib is a Debian package for Debian's python: another python3 first on PATH may not have it.
 if ! /usr/bin/python3 -c 'import pyftpdlib' 2>/dev/null; then
 	echo "install-deps: /usr/bin/python3 cannot import pyftpdlib (python3-pyftpdlib is installed)" >&2
+	exit 1
+fi
+# pyftpdlib's TLS_FTPHandler (the pyftpdlib-tls tests) needs pyOpenSSL.
+if ! /usr/bin/python3 -c 'import OpenSSL' 2>/dev/null; then
+	echo "install-deps: /usr/bin/python3 cannot import OpenSSL (python3-openssl is installed)" >&2
 	exit 1
 fi
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -131,8 +132,12 @@ func describeDialError(c *config, err error) string {
 		}
 	}
 	switch {
+	case errors.Is(err, ftpconn.ErrTLS) && c.ImplicitTLS && strings.Contains(msg, "does not look like a TLS handshake"):
+		return fmt.Sprintf("TLS with %s failed: the server does not start with TLS (explicit FTPS? drop -o implicit_tls)", c.Source.Addr())
 	case errors.Is(err, ftpconn.ErrTLS):
 		return fmt.Sprintf("TLS with %s failed: %s (use -o cafile=PATH to trust a CA, or -o insecure)", c.Source.Addr(), msg)
+	case c.Source.TLS && !c.ImplicitTLS && errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Sprintf("cannot connect to %s: no greeting within %v (implicit FTPS? add -o implicit_tls)", c.Source.Addr(), c.Timeout)
 	case errors.Is(err, ftpconn.ErrLogin):
 		return fmt.Sprintf("login refused by %s for user %s: %s", c.Source.Addr(), user, msg)
 	case errors.Is(err, context.DeadlineExceeded):
