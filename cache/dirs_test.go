@@ -215,3 +215,23 @@ func TestPrefetchSiblings(t *testing.T) {
 		t.Fatalf("listings = %d, want 6 (each directory once)", n)
 	}
 }
+
+func TestKeptTimeLastsUntilTheEntryChanges(t *testing.T) {
+	d, fake, clk := setup(t, time.Second)
+	ctx := context.Background()
+	fake.WriteFile("/d/f", []byte("x"))
+	serverTime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	fake.SetTime(ctx, "/d", serverTime)
+	e, _ := d.Lookup(ctx, "/", "d")
+	wanted := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	d.KeepTime("/", e, wanted) // the server refused to set it
+	clk.advance(time.Minute)
+	if e, _ := d.Lookup(ctx, "/", "d"); !e.ModTime.Equal(wanted) {
+		t.Fatalf("kept time not shown after a refetch: %v", e.ModTime)
+	}
+	fake.SetTime(ctx, "/d", serverTime.Add(time.Hour)) // the directory changed on the server
+	clk.advance(time.Minute)
+	if e, _ := d.Lookup(ctx, "/", "d"); e.ModTime.Equal(wanted) {
+		t.Fatal("a kept time hid a change on the server")
+	}
+}

@@ -13,12 +13,20 @@ import (
 // for recent files, to the day for older ones. A time this mount set
 // itself (touch -d, cp -p, tar, rsync) is therefore remembered with full
 // precision and shown in place of the listing's rounded one as long as the
-// listing agrees with it: same size, and the listed time is the remembered
-// one rounded down (by at most a day). So a second `rsync -a` finds
+// listing agrees with it: same size (for files), and the listed time is the
+// remembered one rounded down (by at most a day). A directory changed since
+// (an entry added or removed) has a later time and shows it. So a second `rsync -a` finds
 // nothing to do.
+//
+// Where the server could not store the time (pyftpdlib refuses MFMT on
+// directories; some servers have no MFMT at all), the time asked for is
+// remembered all the same, with the time the server listed then: it is
+// shown for as long as the server still lists that time, that is until the
+// file or directory changes.
 type knownTime struct {
-	t    time.Time
-	size int64
+	t      time.Time
+	size   int64
+	listed time.Time // zero when the server stored t; else its own time then
 }
 
 // maxKnownTimes bounds the memory of times set through the mount.
@@ -39,10 +47,20 @@ func newKnownTimes() *lru.Cache[string, knownTime] {
 // SetTime records that the mount set the modification time of dir/name
 // (size bytes) to t, and shows it at once.
 func (d *Dirs) SetTime(dir, name string, t time.Time, size int64) {
-	d.times.Add(path.Join(dir, name), knownTime{t: t, size: size})
+	d.remember(dir, name, knownTime{t: t, size: size})
+}
+
+// KeepTime records a time the server refused to store (see knownTime),
+// given the entry as the server lists it now, and shows it at once.
+func (d *Dirs) KeepTime(dir string, e ftpconn.Entry, t time.Time) {
+	d.remember(dir, e.Name, knownTime{t: t, size: e.Size, listed: e.ModTime})
+}
+
+func (d *Dirs) remember(dir, name string, k knownTime) {
+	d.times.Add(path.Join(dir, name), k)
 	d.change(dir, func(l *listing) {
 		if e, ok := l.entries[name]; ok {
-			e.ModTime = t
+			e.ModTime = k.t
 			l.entries[name] = e
 		}
 	})
@@ -52,7 +70,13 @@ func (d *Dirs) SetTime(dir, name string, t time.Time, size int64) {
 // listing agrees with it.
 func (d *Dirs) refineTime(dir string, e *ftpconn.Entry) {
 	k, ok := d.times.Get(path.Join(dir, e.Name))
-	if !ok || e.Type != ftpconn.TypeFile || e.Size != k.size {
+	if !ok || e.Type == ftpconn.TypeSymlink || (e.Type == ftpconn.TypeFile && e.Size != k.size) {
+		return
+	}
+	if !k.listed.IsZero() {
+		if e.ModTime.Equal(k.listed) {
+			e.ModTime = k.t
+		}
 		return
 	}
 	if diff := k.t.Sub(e.ModTime); diff >= -time.Second && diff < roundingLimit {

@@ -64,10 +64,16 @@ func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.Att
 	return 0
 }
 
-// Setattr accepts chmod, chown and utimes on directories without doing
+// Setattr sets a directory's modification time on the server where it can
+// (MFMT, or vsftpd's MDTM), and accepts chmod and chown without doing
 // anything: FTP has no portable way to keep them, and cp -p, tar and rsync
 // must not fail because of that.
 func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if mtime, ok := in.GetMTime(); ok && !d.IsRoot() {
+		if p, errno := d.path(); errno == 0 {
+			d.m.setTime(ctx, p, mtime)
+		}
+	}
 	return d.Getattr(ctx, fh, out)
 }
 

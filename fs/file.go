@@ -152,19 +152,10 @@ func (n *fileNode) setMtime(ctx context.Context, t time.Time) {
 	n.applyMtime(ctx, t)
 }
 
-// applyMtime sets the time on the server where it can; where it can't, the
-// server's own time stays and nothing fails.
+// applyMtime sets the time on the server.
 func (n *fileNode) applyMtime(ctx context.Context, t time.Time) {
-	p, errno := n.path()
-	if errno != 0 {
-		return
-	}
-	if err := n.m.client.SetTime(ctx, p, t); err != nil {
-		n.m.debugf("set time of %s: %v (ignored)", p, err)
-		return
-	}
-	if e, err := n.m.dirs.Lookup(ctx, path.Dir(p), path.Base(p)); err == nil {
-		n.m.dirs.SetTime(path.Dir(p), path.Base(p), t, e.Size)
+	if p, errno := n.path(); errno == 0 {
+		n.m.setTime(ctx, p, t)
 	}
 }
 

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path"
@@ -185,4 +186,24 @@ func stableMode(t ftpconn.EntryType) uint32 {
 		return syscall.S_IFLNK
 	}
 	return syscall.S_IFREG
+}
+
+// setTime sets the modification time of p on the server (MFMT, or
+// vsftpd's MDTM) and in the listing cache. Where the server refuses, the
+// time is still shown while p stays as the server lists it now (see
+// cache.KeepTime); nothing fails: tar, cp -p and rsync must go on.
+func (m *mount) setTime(ctx context.Context, p string, t time.Time) {
+	dir, name := path.Dir(p), path.Base(p)
+	err := m.client.SetTime(ctx, p, t)
+	if err == nil {
+		if e, lerr := m.dirs.Lookup(ctx, dir, name); lerr == nil {
+			m.dirs.SetTime(dir, name, t, e.Size)
+		}
+		return
+	}
+	m.debugf("set time of %s: %v (kept in this mount only)", p, err)
+	m.dirs.Invalidate(dir, false) // the server's time of p, as it is now
+	if e, lerr := m.dirs.Lookup(ctx, dir, name); lerr == nil {
+		m.dirs.KeepTime(dir, e, t)
+	}
 }
