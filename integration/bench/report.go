@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// report prints the table and writes DIR/bench.md and DIR/bench.png (once).
+func (b *bench) report() {
+	b.repOnce.Do(func() {
+		if len(b.endpoints) == 0 {
+			return
+		}
+		table := b.table()
+		fmt.Println(table)
+		for _, n := range b.caveats() {
+			fmt.Println("- " + n)
+		}
+		if err := os.MkdirAll(b.out, 0o755); err != nil {
+			b.logf("%v", err)
+			return
+		}
+		md := b.markdown(table)
+		if err := os.WriteFile(filepath.Join(b.out, "bench.md"), []byte(md), 0o644); err != nil {
+			b.logf("%v", err)
+		}
+		if err := b.writeChart(filepath.Join(b.out, "bench.png")); err != nil {
+			b.logf("chart: %v", err)
+		}
+		b.logf("wrote %s and %s", filepath.Join(b.out, "bench.md"), filepath.Join(b.out, "bench.png"))
+	})
+}
+
+// fmtSec formats seconds with three significant digits.
+func fmtSec(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case v >= 1:
+		return fmt.Sprintf("%.2f", v)
+	case v >= 0.1:
+		return fmt.Sprintf("%.3f", v)
+	default:
+		return fmt.Sprintf("%.4f", v)
+	}
+}
+
+// fmtRatio shows two decimals, or two significant digits below 0.1.
+func fmtRatio(r float64) string {
+	if r < 0.1 {
+		return fmt.Sprintf("%.2g", r)
+	}
+	return fmt.Sprintf("%.2f", r)
+}
+
+func fmtLat(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) }
+
+// value is one cell of the table: the median, "error", or "—" when not measured.
+func (b *bench) value(w *workload, lat time.Duration, t tool) string {
+	c := b.res.cell(lat, w.id, t)
+	if len(c.samples) == 0 {
+		if c.err != "" {
+			return "error"
+		}
+		return "—"
+	}
+	m, _ := b.res.median(lat, w.id, t)
+	s := fmtSec(m)
+	if w.rss {
+		s = fmt.Sprintf("%.0f MiB", m)
+	}
+	if len(c.samples) < b.reps && !w.rss {
+		s += fmt.Sprintf(" (%d run)", len(c.samples))
+	}
+	if c.err != "" {
+		s += " (error in a later run)"
+	}
+	return s
+}
+
+// ratio is ftpmount / reference (for rss: ftpmount / limit), when both are measured.
+func (b *bench) ratio(w *workload, lat time.Duration) (float64, bool) {
+	f, ok := b.res.median(lat, w.id, toolFtpmount)
+	if !ok {
+		return 0, false
+	}
+	if w.rss {
+		return f / w.target, true
+	}
+	r, ok := b.res.median(lat, w.id, w.ref)
+	if !ok || r <= 0 {
+		return 0, false
+	}
+	return f / r, true
+}
+
+// met says whether the target is met: "yes", "no", or "?" when a value is missing.
+func (b *bench) met(w *workload, lat time.Duration) string {
+	r, ok := b.ratio(w, lat)
+	if !ok {
+		return "?"
+	}
+	c := b.res.cell(lat, w.id, toolFtpmount)
+	switch {
+	case len(c.flags) > 0:
+		return "**no** (not on the server when it returned)"
+	case w.rss && r < 1, !w.rss && r <= w.target:
+		return "yes"
+	default:
+		return "**no**"
+	}
+}
+
+func (b *bench) table() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Times in seconds, median of %d run(s); ratio = ftpmount / reference.\n\n", b.reps)
+	sb.WriteString("| workload | latency | curl | rclone | ftpmount | ratio | target | met |\n")
+	sb.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, w := range b.workloads {
+		for _, ep := range b.endpoints {
+			ratio, target := "—", ""
+			if r, ok := b.ratio(w, ep.lat); ok && !w.rss {
+				ratio = fmtRatio(r) + "× " + w.ref.String()
+			}
+			if w.rss {
+				target = fmt.Sprintf("< %.0f MiB", w.target)
+			} else {
+				target = fmt.Sprintf("≤ %g× %s", w.target, w.ref)
+			}
+			fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w.name, fmtLat(ep.lat),
+				b.value(w, ep.lat, toolCurl), b.value(w, ep.lat, toolRclone), b.value(w, ep.lat, toolFtpmount),
+				ratio, target, b.met(w, ep.lat))
+		}
+	}
+	return sb.String()
+}
+
+// markdown is bench.md: the environment, the table, how each number was taken, and every sample.
+func (b *bench) markdown(table string) string {
+	var sb strings.Builder
+	mode := "full"
+	if b.quick {
+		mode = "quick (-quick: small sizes, smoke test; numbers not meaningful)"
+	}
+	sb.WriteString("# ftpmount benchmark\n\n")
+	fmt.Fprintf(&sb, "- date: %s; mode: %s\n", time.Now().Format("2006-01-02 15:04 MST"), mode)
+	for _, line := range b.environment() {
+		fmt.Fprintf(&sb, "- %s\n", line)
+	}
+	sb.WriteString("\n")
+	sb.WriteString(table)
+	if notes := b.caveats(); len(notes) > 0 {
+		sb.WriteString("\n")
+		for _, n := range notes {
+			fmt.Fprintf(&sb, "- %s\n", n)
+		}
+	}
+	sb.WriteString("\n![ratios](bench.png)\n\n")
+	sb.WriteString(`## How
+
+- Server: vsftpd on 127.0.0.1, files made on the server's side. Latency L > 0: a user-space TCP proxy
+  (integration/bench/delayproxy) on 127.0.0.2 for the control port and every passive port delays each
+  byte by L in each direction (and a new connection by L); vsftpd's pasv_address is 127.0.0.2.
+- Cold: ` + "`sync; echo 3 > /proc/sys/vm/drop_caches`" + ` before the measurement, and a fresh mount
+  (mounting is not timed). Reads, listings, find and random reads are cold; warm ls -l is the same command
+  again right after the cold one.
+- Within a repetition curl, rclone and ftpmount take turns; each number is the median of the repetitions.
+- Writes: ftpmount's time is until dd (conv=fsync) or cp returns, and the data must then be on the server
+  (checked at once; otherwise the row is marked). rclone (--vfs-cache-mode writes, --vfs-write-back 0s)
+  uploads after close, so its time runs until every file is on the server with its full size (polled
+  every 20 ms on the server's side); when its command returned is in the samples below.
+- curl's random reads: one curl with one ranged URL per read (` + "`--next`" + `-style config), one connection.
+  curl's ls rows are a LIST of the directory (warm: the same again). find has no curl equivalent.
+- Peak RSS: VmRSS of the serving process (ftpmount's daemon, found with pgrep -f on the mount point;
+  rclone's mount process) sampled every 100 ms.
+
+## Command lines
+
+`)
+	b.mu.Lock()
+	for _, c := range b.commands {
+		fmt.Fprintf(&sb, "- %s\n", c)
+	}
+	b.mu.Unlock()
+	sb.WriteString("\n## Samples\n\n")
+	for _, w := range b.workloads {
+		for _, ep := range b.endpoints {
+			for _, t := range allTools {
+				c := b.res.cell(ep.lat, w.id, t)
+				if len(c.samples) == 0 && c.err == "" && len(c.notes) == 0 {
+					continue
+				}
+				var vals []string
+				for _, v := range c.samples {
+					vals = append(vals, fmtSec(v))
+				}
+				fmt.Fprintf(&sb, "- %s, %s, %s: [%s]", w.name, fmtLat(ep.lat), t, strings.Join(vals, " "))
+				for _, n := range c.notes {
+					fmt.Fprintf(&sb, "; %s", n)
+				}
+				for _, f := range c.flags {
+					fmt.Fprintf(&sb, "; **%s**", f)
+				}
+				if c.err != "" {
+					fmt.Fprintf(&sb, "; error: `%s`", strings.ReplaceAll(c.err, "`", "'"))
+				}
+				sb.WriteString("\n")
+			}
+		}
+	}
+	return sb.String()
+}
+
+// caveats are remarks on this run's numbers that the table cannot show.
+func (b *bench) caveats() []string {
+	var out []string
+	for _, ep := range b.endpoints {
+		cold, ok1 := b.res.median(ep.lat, "ls-cold", toolRclone)
+		warm, ok2 := b.res.median(ep.lat, "ls-warm", toolRclone)
+		if ok1 && ok2 && warm > cold/2 && cold > 60 {
+			out = append(out, fmt.Sprintf("At %s rclone's warm ls -l took as long as its cold one (%s s). Its cold listing took"+
+				" longer than its directory cache lives (--dir-cache-time, 5 min by default), and it sends one MDTM per file."+
+				" So the warm ratio at this latency says little.", fmtLat(ep.lat), fmtSec(warm)))
+		}
+	}
+	for _, id := range []string{"write-mid", "cp"} {
+		for _, ep := range b.endpoints {
+			if len(b.res.cell(ep.lat, id, toolRclone).samples) > 0 {
+				out = append(out, "rclone's write times run until the data is on the server. Its commands return earlier"+
+					" and it uploads after close (see the samples below).")
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// environment describes the machine, the versions and the binary measured.
+func (b *bench) environment() []string {
+	var out []string
+	cpu := "?"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+		f.Close()
+	}
+	var uts syscall.Utsname
+	syscall.Uname(&uts)
+	kernel := int8String(uts.Release[:])
+	out = append(out, fmt.Sprintf("machine: %d CPUs (%s), kernel %s", runtime.NumCPU(), cpu, kernel))
+	rev := strings.TrimSpace(b.runAlways(10*time.Second, nil, "git", "-C", b.root, "rev-parse", "--short", "HEAD").stdout)
+	if strings.TrimSpace(b.runAlways(10*time.Second, nil, "git", "-C", b.root, "status", "--porcelain", "--", "cmd", "fs", "cache", "ftpconn", "go.mod").stdout) != "" {
+		rev += " with uncommitted changes in cmd/ fs/ cache/ ftpconn/"
+	}
+	out = append(out, fmt.Sprintf("ftpmount: %s, commit %s", b.binInfo, rev))
+	first := func(argv ...string) string {
+		s := b.runAlways(10*time.Second, nil, argv...).stdout
+		line, _, _ := strings.Cut(s, "\n")
+		return strings.TrimSpace(line)
+	}
+	curl := strings.Fields(first("curl", "--version"))
+	out = append(out, fmt.Sprintf("curl: %s", strings.Join(curl[:min(2, len(curl))], " ")))
+	out = append(out, fmt.Sprintf("rclone: %s", first("rclone", "version")))
+	out = append(out, fmt.Sprintf("vsftpd: %s (Debian package)", first("dpkg-query", "-W", "-f", "${Version}\n", "vsftpd")))
+	return out
+}
+
+func int8String(a []int8) string {
+	var sb strings.Builder
+	for _, c := range a {
+		if c == 0 {
+			break
+		}
+		sb.WriteByte(byte(c))
+	}
+	return sb.String()
+}
+
+// writeChart draws the ratios (ftpmount / reference, log scale) per workload and latency, with each
+// target as a black line.
+func (b *bench) writeChart(path string) error {
+	const (
+		W, H         = 1400, 600
+		left, right  = 90, 30
+		top, bottom  = 110, 90
+		plotW, plotH = W - left - right, H - top - bottom
+	)
+	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	white := color.RGBA{255, 255, 255, 255}
+	black := color.RGBA{0, 0, 0, 255}
+	grid := color.RGBA{210, 210, 210, 255}
+	green := color.RGBA{0, 140, 60, 255}
+	red := color.RGBA{200, 30, 30, 255}
+	latColors := []color.RGBA{{66, 133, 244, 255}, {251, 140, 0, 255}, {120, 80, 200, 255}, {0, 160, 160, 255}}
+	fillRect(img, 0, 0, W, H, white)
+
+	type bar struct {
+		v      float64
+		ok     bool
+		target float64
+		met    bool
+	}
+	bars := make([][]bar, len(b.workloads))
+	lo, hi := 0.1, 2.0
+	for i, w := range b.workloads {
+		target := w.target
+		if w.rss {
+			target = 1
+		}
+		lo, hi = math.Min(lo, target), math.Max(hi, target)
+		for _, ep := range b.endpoints {
+			r, ok := b.ratio(w, ep.lat)
+			m := b.met(w, ep.lat) == "yes"
+			if ok && r > 0 {
+				lo, hi = math.Min(lo, r), math.Max(hi, r)
+			}
+			bars[i] = append(bars[i], bar{r, ok && r > 0, target, m})
+		}
+	}
+	dmin, dmax := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
+	if dmax-dmin < 1 {
+		dmax = dmin + 1
+	}
+	y := func(v float64) int {
+		return top + int(float64(plotH)*(dmax-math.Log10(v))/(dmax-dmin))
+	}
+
+	drawText(img, left, 20, "ftpmount time / reference time (log scale; lower is better; black line = target)", 2, black)
+	lx := left
+	for i, ep := range b.endpoints {
+		c := latColors[i%len(latColors)]
+		fillRect(img, lx, 58, 24, 16, c)
+		label := fmtLat(ep.lat)
+		drawText(img, lx+32, 60, label, 2, black)
+		lx += 32 + textWidth(label, 2) + 40
+	}
+	drawText(img, lx, 60, "ok = target met, no = missed. peak rss: ratio to the 150 mib limit", 2, black)
+
+	// Grid lines at each power of ten.
+	for d := dmin; d <= dmax; d++ {
+		v := math.Pow(10, d)
+		yy := y(v)
+		c := grid
+		if d == 0 {
+			c = color.RGBA{120, 120, 120, 255}
+		}
+		fillRect(img, left, yy, plotW, 1, c)
+		label := fmt.Sprintf("%g", v)
+		drawText(img, left-10-textWidth(label, 2), yy-7, label, 2, black)
+	}
+	fillRect(img, left, top, 1, plotH, black)
+
+	n := len(b.workloads)
+	gw := plotW / n
+	for i, w := range b.workloads {
+		gx := left + i*gw
+		nb := len(bars[i])
+		bw := gw * 6 / 10 / max(nb, 1)
+		x0 := gx + (gw-bw*nb)/2
+		for j, br := range bars[i] {
+			x := x0 + j*bw
+			c := latColors[j%len(latColors)]
+			if !br.ok {
+				drawText(img, x+2, y(math.Pow(10, dmin))-14, "n/a", 1, black)
+				continue
+			}
+			yt := y(br.v)
+			fillRect(img, x+2, yt, bw-4, top+plotH-yt, c)
+			val := fmtRatio(br.v)
+			drawText(img, x+bw/2-textWidth(val, 1)/2, yt-22, val, 1, black)
+			mark, mc := "no", red
+			if br.met {
+				mark, mc = "ok", green
+			}
+			drawText(img, x+bw/2-textWidth(mark, 1)/2, yt-11, mark, 1, mc)
+		}
+		if len(bars[i]) > 0 {
+			yt := y(bars[i][0].target)
+			fillRect(img, gx+gw/10, yt-1, gw*8/10, 3, black)
+		}
+		// Label: words on lines that fit the group.
+		var lines []string
+		for _, word := range strings.Fields(w.label) {
+			if k := len(lines) - 1; k >= 0 && textWidth(lines[k]+" "+word, 2) <= gw-6 {
+				lines[k] += " " + word
+			} else {
+				lines = append(lines, word)
+			}
+		}
+		for k, line := range lines {
+			drawText(img, gx+gw/2-textWidth(line, 2)/2, top+plotH+12+k*20, line, 2, black)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// errStopping refuses new commands once the run is being abandoned.
+var errStopping = errors.New("stopping")
+
+// result is what run returns about one command.
+type result struct {
+	stdout, stderr string
+	dur            time.Duration // from start to exit
+	err            error
+}
+
+func (r result) Error() string {
+	msg := r.err.Error()
+	if s := strings.TrimSpace(r.stderr); s != "" {
+		if len(s) > 600 {
+			s = "..." + s[len(s)-600:]
+		}
+		msg += ": " + s
+	}
+	return msg
+}
+
+// errOf is nil when the command succeeded, else an error carrying its stderr.
+func (r result) errOf() error {
+	if r.err == nil {
+		return nil
+	}
+	return errors.New(r.Error())
+}
+
+// run runs argv in its own process group with stdin from /dev/null (or stdin), and kills the group
+// after timeout. A process stuck in a FUSE request cannot die: when the group is still there 5 s
+// after the kill, every mount of this run is aborted (fusectl), which fails the request.
+func (b *bench) run(timeout time.Duration, stdin io.Reader, argv ...string) result {
+	if b.stopping.Load() {
+		return result{err: errStopping}
+	}
+	return b.runAlways(timeout, stdin, argv...)
+}
+
+// runAlways is run, also while stopping (for unmounting).
+func (b *bench) runAlways(timeout time.Duration, stdin io.Reader, argv ...string) result {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stdin = stdin
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	cmd.WaitDelay = 5 * time.Second
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return result{err: err}
+	}
+	pgid := cmd.Process.Pid
+	b.trackGroup(pgid, true)
+	defer b.trackGroup(pgid, false)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			b.logf("%s is stuck after SIGKILL: aborting this run's FUSE mounts", filepath.Base(argv[0]))
+			b.abortAllMounts()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+			}
+		}
+		err = fmt.Errorf("%s: timed out after %v", strings.Join(argv, " "), timeout)
+	}
+	r := result{stdout: so.String(), stderr: se.String(), dur: time.Since(start), err: err}
+	if err != nil && !strings.Contains(err.Error(), "timed out") {
+		r.err = fmt.Errorf("%s: %w", strings.Join(shortArgs(argv), " "), err)
+	}
+	return r
+}
+
+// shortArgs elides long argument lists in error messages.
+func shortArgs(argv []string) []string {
+	out := make([]string, 0, len(argv))
+	for _, a := range argv {
+		if len(a) > 200 {
+			a = a[:200] + "..."
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func (b *bench) trackGroup(pgid int, on bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.groups == nil {
+		b.groups = map[int]bool{}
+	}
+	if on {
+		b.groups[pgid] = true
+	} else {
+		delete(b.groups, pgid)
+	}
+}
+
+// dropCaches empties the page cache, dentries and inodes (server side and mount side alike).
+func (b *bench) dropCaches() error {
+	return b.run(3*time.Minute, nil, "sh", "-c", "sync && echo 3 > /proc/sys/vm/drop_caches").errOf()
+}
+
+// warm reads a local file once so that it is in the page cache (an upload's source).
+func (b *bench) warm(path string) error {
+	return b.run(5*time.Minute, nil, "dd", "if="+path, "of=/dev/null", "bs=1M", "status=none").errOf()
+}
+
+// ddBytes parses the byte count of dd's final report.
+func ddBytes(stderr string) (int64, error) {
+	for _, line := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[1] == "bytes" {
+			return strconv.ParseInt(f[0], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no byte count in dd's output %q", stderr)
+}
+
+// transferTimeout bounds a transfer of size bytes: generous (5 MB/s) plus a minute; only against hangs.
+func transferTimeout(size int64) time.Duration {
+	return time.Minute + time.Duration(size/(5<<20))*time.Second
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}
+
+// rssKiB reads VmRSS of pid, in KiB.
+func rssKiB(pid int) (int64, bool) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				n, err := strconv.ParseInt(f[0], 10, 64)
+				return n, err == nil
+			}
+		}
+	}
+	return 0, false
+}
+
+// rssSampler records the largest VmRSS of a process, sampled every 100 ms until stop is called.
+type rssSampler struct {
+	stopc chan struct{}
+	done  chan int64
+}
+
+func sampleRSS(pid int) *rssSampler {
+	s := &rssSampler{stopc: make(chan struct{}), done: make(chan int64, 1)}
+	go func() {
+		var peak int64
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v, ok := rssKiB(pid); ok && v > peak {
+				peak = v
+			}
+			select {
+			case <-s.stopc:
+				s.done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+// stop ends sampling and returns the peak in KiB.
+func (s *rssSampler) stop() int64 {
+	close(s.stopc)
+	return <-s.done
+}
+
+// isMounted reports whether dir is a mount point, from /proc/mounts.
+func isMounted(dir string) bool {
+	data, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[1] == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// mountsUnder lists the mount points at or below dir.
+func mountsUnder(dir string) []string {
+	data, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && (f[1] == dir || strings.HasPrefix(f[1], dir+"/")) {
+			out = append(out, f[1])
+		}
+	}
+	return out
+}
+
+// abortFUSE aborts the FUSE connection behind the mount at dir through the fusectl filesystem:
+// every request waiting on it fails, which frees processes stuck in a hung mount.
+func (b *bench) abortFUSE(dir string) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		// 36 35 0:52 / /tmp/x rw,... - fuse.ftpmount ...
+		f := strings.Fields(line)
+		if len(f) < 5 || f[4] != dir {
+			continue
+		}
+		_, minor, _ := strings.Cut(f[2], ":")
+		const fusectl = "/sys/fs/fuse/connections"
+		if _, err := os.Stat(filepath.Join(fusectl, minor)); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			exec.CommandContext(ctx, "mount", "-t", "fusectl", "fusectl", fusectl).Run()
+			cancel()
+		}
+		os.WriteFile(filepath.Join(fusectl, minor, "abort"), []byte("1"), 0o200)
+	}
+}
