@@ -32,6 +32,7 @@ type Options struct {
 	ReadOnly    bool // mount read-only: the kernel answers EROFS to writes
 	DefaultPerm bool // default_permissions: the kernel enforces the modes shown
 	Atomic      bool // upload to a temporary name and rename over the target
+	ReadaheadKB int  // the kernel's readahead for the mount (root only); 0 leaves it alone
 	FuseDebug   bool // log every FUSE request (very verbose)
 	Logf        func(format string, args ...any)
 	Debugf      func(format string, args ...any) // nil unless -o debug
@@ -80,6 +81,11 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	srv, err := gofs.Mount(mountpoint, root, fopts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
+	}
+	if o.ReadaheadKB > 0 {
+		if err := setReadahead(mountpoint, o.ReadaheadKB); err != nil {
+			m.debugf("readahead of %d KiB not set: %v", o.ReadaheadKB, err)
+		}
 	}
 	return &Server{Server: srv, m: m}, nil
 }

@@ -34,6 +34,7 @@ type config struct {
 	Encoding    string
 	DisableEPSV bool
 	Parallel    int
+	Readahead   int // KiB
 
 	// FTPS
 	ImplicitTLS bool
@@ -65,6 +66,8 @@ anonymous access. Options may come anywhere on the command line:
        default_permissions let the kernel enforce those modes
        encoding=NAME       the server stores names in this code page (cp932,
                            euc-jp, gbk, gb18030, big5, euc-kr, latin1, ...)
+       readahead=KB        the kernel's readahead for the mount, as root
+                           (default 4096; 0 leaves the kernel's 128)
        parallel=N          read large files sequentially over N connections at
                            once (for servers that throttle each connection)
        disable_epsv        passive mode with PASV only (for servers that break EPSV)
@@ -110,6 +113,7 @@ func parseArgs(args []string) (*config, error) {
 		UID:         os.Getuid(),
 		GID:         os.Getgid(),
 		Umask:       0o022,
+		Readahead:   4096,
 	}
 	var pos []string
 	for i := 0; i < len(args); i++ {
@@ -245,6 +249,8 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		c.DefaultPerm = true
 	case "atomic":
 		c.Atomic = true
+	case "readahead":
+		return number(&c.Readahead, 0)
 	case "parallel":
 		return number(&c.Parallel, 1)
 	case "disable_epsv":

@@ -80,6 +80,7 @@ func serve(c *config, ready *os.File) int {
 		DirMode:     0o777 &^ uint32(c.Umask),
 		DefaultPerm: c.DefaultPerm,
 		Atomic:      c.Atomic,
+		ReadaheadKB: c.Readahead,
 		SpoolDir:    c.SpoolDir,
 		RecoverDir:  recoverDir(c),
 		FsName:      c.Source.String(),
