@@ -33,6 +33,9 @@ type Options struct {
 	DefaultPerm bool // default_permissions: the kernel enforces the modes shown
 	Atomic      bool // upload to a temporary name and rename over the target
 	ReadaheadKB int  // the kernel's readahead for the mount (root only); 0 leaves it alone
+	// RootListing, when not nil, is a listing of Root the caller just
+	// fetched (to check the mount): it seeds the cache.
+	RootListing []ftpconn.Entry
 	FuseDebug   bool // log every FUSE request (very verbose)
 	Logf        func(format string, args ...any)
 	Debugf      func(format string, args ...any) // nil unless -o debug
@@ -53,6 +56,9 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	o = o.withDefaults()
 	m := &mount{opts: o, client: client}
 	m.dirs = cache.NewDirs(client, cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
+	if o.RootListing != nil {
+		m.dirs.SetListing(o.Root, o.RootListing)
+	}
 	root := &dirNode{m: m}
 	kt := o.KernelTTL
 	fopts := &gofs.Options{

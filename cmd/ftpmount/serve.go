@@ -65,7 +65,8 @@ func serve(c *config, ready *os.File) int {
 		return fail("%s", describeDialError(c, err))
 	}
 	root := c.Source.Path
-	if _, err := client.List(ctx, root); err != nil {
+	rootListing, err := client.List(ctx, root)
+	if err != nil {
 		client.Close()
 		return fail("cannot list %s on %s: %v", root, c.Source.Addr(), err)
 	}
@@ -81,6 +82,7 @@ func serve(c *config, ready *os.File) int {
 		DefaultPerm: c.DefaultPerm,
 		Atomic:      c.Atomic,
 		ReadaheadKB: c.Readahead,
+		RootListing: rootListing,
 		SpoolDir:    c.SpoolDir,
 		RecoverDir:  recoverDir(c),
 		FsName:      c.Source.String(),
