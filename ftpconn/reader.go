@@ -13,8 +13,10 @@ import (
 
 // skipMax is how far ahead of the stream a read may land and still be
 // reached by reading on (keeping the skipped bytes in the window) rather
-// than restarting the transfer with REST.
-const skipMax = 2 << 20
+// than restarting the transfer with REST. It covers the kernel's readahead
+// (4 MiB, see fs/readahead.go), whose 1 MiB requests arrive together and
+// in any order: a restart per misordered request costs four round trips.
+const skipMax = 6 << 20
 
 // failShare is how long a failed read's error is also the answer to the
 // next reads of the same open file.

@@ -12,8 +12,9 @@ type window struct {
 	end   int64 // one past the last offset held
 }
 
-// windowSize covers the kernel's readahead with room to spare.
-const windowSize = 4 << 20
+// windowSize covers the kernel's readahead and skipMax, so that requests
+// that arrived early leave behind them the bytes the late ones need.
+const windowSize = 8 << 20
 
 // reset forgets everything and makes off the next offset to be added.
 func (w *window) reset(off int64) { w.start, w.end = off, off }
