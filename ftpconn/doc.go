@@ -11,9 +11,10 @@
 //     capped (Config.MaxConns); idle connections are checked with NOOP before
 //     reuse and replaced when dead.
 //   - Deadlines. The library sets none after dialing, so every net.Conn it
-//     uses (control and data) is wrapped by deadlineConn, which re-arms a
-//     read/write deadline of Config.Timeout before each call: a silent server
-//     fails the operation instead of blocking it forever.
+//     uses (control and data) is wrapped by deadlineConn, which keeps a
+//     read/write deadline of about Config.Timeout ahead of each call: a
+//     silent server fails the operation instead of blocking it forever. A
+//     timeout is final: it is not retried, and reads queued behind it share it.
 //   - Errors. Replies become sentinel errors (ErrNotFound, ErrPermission,
 //     ...) wrapped in *ReplyError, which keeps the server's words. A 550 is
 //     ambiguous in FTP; operations that get one look at the parent listing to

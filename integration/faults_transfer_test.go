@@ -23,6 +23,29 @@ func firstOnly() func() bool {
 	return func() bool { return done.CompareAndSwap(false, true) }
 }
 
+// cutsFor is the fault of one variant of TestFaultDownloadCut and TestFaultUploadCut, for the
+// transfers of /f: "once" cuts the first after 3 MiB, "every" cuts each after every bytes,
+// "nothing" cuts each before its first byte.
+func cutsFor(variant string, every int64) func(path string, _ int64) *ftptest.Cut {
+	first := firstOnly()
+	return func(path string, _ int64) *ftptest.Cut {
+		if path != "/f" {
+			return nil
+		}
+		switch variant {
+		case "once":
+			if first() {
+				return &ftptest.Cut{After: 3 << 20}
+			}
+		case "every":
+			return &ftptest.Cut{After: every}
+		case "nothing":
+			return &ftptest.Cut{After: 0}
+		}
+		return nil
+	}
+}
+
 // TestFaultDownloadCut: a RETR whose data connection is closed after some bytes, followed by 426
 // (played by ftptest's Proxy). cat of a 10 MiB file either gives every byte, or fails non-zero;
 // never exits 0 with short data.
@@ -37,25 +60,7 @@ func TestFaultDownloadCut(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			t.Parallel()
 			s := ftptest.Start(t, ftptest.Options{})
-			first := firstOnly()
-			p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{
-				Download: func(path string, _ int64) *ftptest.Cut {
-					if path != "/f" {
-						return nil
-					}
-					switch variant {
-					case "once":
-						if first() {
-							return &ftptest.Cut{After: 3 << 20}
-						}
-					case "every":
-						return &ftptest.Cut{After: 2 << 20}
-					case "nothing":
-						return &ftptest.Cut{After: 0}
-					}
-					return nil
-				},
-			})
+			p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{Download: cutsFor(variant, 2<<20)})
 			want := randomFile(t, filepath.Join(s.Dir, "f"), transferSize)
 			m := mountFaulty(t, p.Addr)
 			catOutcome(t, variant, m, want, p.Fired)
@@ -137,25 +142,7 @@ func TestFaultUploadCut(t *testing.T) {
 		t.Run(variant, func(t *testing.T) {
 			t.Parallel()
 			s := ftptest.Start(t, ftptest.Options{})
-			first := firstOnly()
-			p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{
-				Upload: func(path string, _ int64) *ftptest.Cut {
-					if path != "/f" {
-						return nil
-					}
-					switch variant {
-					case "once":
-						if first() {
-							return &ftptest.Cut{After: 3 << 20}
-						}
-					case "every":
-						return &ftptest.Cut{After: 3 << 20}
-					case "nothing":
-						return &ftptest.Cut{After: 0}
-					}
-					return nil
-				},
-			})
+			p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{Upload: cutsFor(variant, 3<<20)})
 			m := mountFaulty(t, p.Addr)
 			local := filepath.Join(t.TempDir(), "f")
 			want := randomFile(t, local, transferSize)
