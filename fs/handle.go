@@ -33,13 +33,19 @@ var (
 	_ = (gofs.FileGetattrer)((*handle)(nil))
 )
 
+// bytesResult answers a read with bytes in memory. go-fuse writes a
+// ReadResultVector with writev; its ReadResultData would first try to
+// splice (a pipe set up and torn down per read, and for 1 MiB reads a
+// failure logged each time).
+func bytesResult(b []byte) fuse.ReadResult { return fuse.ReadResultVector([][]byte{b}) }
+
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	p, _ := h.n.path()
 	if m, ok, err := h.n.readSpool(ctx, dest, off); ok {
 		if err != nil {
 			return nil, h.n.m.toErrno("read", p, err)
 		}
-		return fuse.ReadResultData(dest[:m]), 0
+		return bytesResult(dest[:m]), 0
 	}
 	rd, errno := h.reader()
 	if errno != 0 {
@@ -49,7 +55,7 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, h.n.m.toErrno("read", p, err)
 	}
-	return fuse.ReadResultData(dest[:m]), 0
+	return bytesResult(dest[:m]), 0
 }
 
 // reader opens the server stream at the first read, expecting the size the
