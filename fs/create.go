@@ -27,6 +27,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 		return nil, nil, 0, d.m.toErrno("create", path.Join(p, name), err)
 	}
 	sp.mtime = d.m.opts.Now()
+	sp.sequential = true
 	sp.touch()
 	n := &fileNode{m: d.m, sp: sp, writers: 1, mode: mode & 0o7777}
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})

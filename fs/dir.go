@@ -185,6 +185,11 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		return errno
 	}
 	cp := path.Join(p, name)
+	if ch := d.GetChild(name); ch != nil {
+		if f, ok := ch.Operations().(*fileNode); ok {
+			f.stopStream() // its STOR must not race the DELE
+		}
+	}
 	err := d.m.client.Delete(ctx, cp)
 	if errors.Is(err, ftpconn.ErrNotFound) && d.m.dirs.IsPending(p, name) {
 		err = nil // created here and not uploaded yet: nothing on the server

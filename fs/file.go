@@ -127,6 +127,7 @@ func (n *fileNode) truncate(ctx context.Context, size int64, viaHandle bool) sys
 		return errno
 	}
 	n.mu.Lock()
+	n.abandonStream()
 	err := n.sp.truncate(size)
 	n.mu.Unlock()
 	var errno syscall.Errno
@@ -213,6 +214,7 @@ func (n *fileNode) acquireSpool(ctx context.Context, trunc bool) syscall.Errno {
 			return n.m.toErrno("open", e.Name, err)
 		}
 		sp.size, sp.need, sp.base, sp.mtime = e.Size, e.Size, e.Size, e.ModTime
+		sp.sequential = e.Size == 0
 		if err := sp.f.Truncate(e.Size); err != nil {
 			sp.discard()
 			return n.m.toErrno("open", e.Name, err)
@@ -221,6 +223,7 @@ func (n *fileNode) acquireSpool(ctx context.Context, trunc bool) syscall.Errno {
 	}
 	n.writers++
 	if trunc && n.sp.size != 0 {
+		n.abandonStream()
 		if err := n.sp.truncate(0); err != nil {
 			return n.m.toErrno("open", e.Name, err)
 		}
@@ -237,6 +240,7 @@ func (n *fileNode) releaseSpool() {
 		n.mu.Unlock()
 		return
 	}
+	n.abandonStream() // not sealed by a close: nothing waits for it
 	sp, gone := n.sp, n.gone
 	n.sp = nil
 	n.mu.Unlock()
@@ -275,10 +279,15 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 		return n.m.toErrno("fill", p, err)
 	}
 	gen, size, mtime, setTime := sp.gen, sp.size, sp.mtime, sp.setTime
-	n.mu.Unlock()
-
 	n.m.uploads.Add(1)
-	err := n.upload(ctx, p, sp, appendFrom, size)
+	streamed, err := n.finishStream(size)
+	n.mu.Unlock()
+	if !streamed || err != nil {
+		if streamed {
+			n.m.debugf("streamed upload of %s: %v; uploading it again", p, err)
+		}
+		err = n.upload(ctx, p, sp, appendFrom, size)
+	}
 	n.m.uploads.Done()
 	if err != nil {
 		return n.m.toErrno("upload", p, err)
@@ -350,6 +359,7 @@ func (n *fileNode) uploadAtomic(ctx context.Context, p string, sp *spool, size i
 func (n *fileNode) unlinked() {
 	n.mu.Lock()
 	n.gone = true
+	n.abandonStream()
 	n.mu.Unlock()
 }
 
@@ -382,14 +392,28 @@ func (n *fileNode) readSpool(ctx context.Context, dest []byte, off int64) (int, 
 func (n *fileNode) write(ctx context.Context, data []byte, off int64) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.sp == nil {
+	sp := n.sp
+	if sp == nil {
 		return syscall.EBADF
 	}
-	if off < n.sp.need { // overwrites old bytes: they must be here first
+	if off < sp.need { // overwrites old bytes: they must be here first
 		p, _ := n.path()
-		if err := n.sp.fill(context.WithoutCancel(ctx), n.m.client, p); err != nil {
+		if err := sp.fill(context.WithoutCancel(ctx), n.m.client, p); err != nil {
 			return err
 		}
 	}
-	return n.sp.writeAt(data, off)
+	if off != sp.size {
+		n.abandonStream() // not an append: the stream cannot follow
+	}
+	if err := sp.writeAt(data, off); err != nil {
+		return err
+	}
+	if sp.stream != nil {
+		sp.stream.cond.Broadcast()
+	} else if sp.sequential && sp.size >= streamMin {
+		if p, errno := n.path(); errno == 0 {
+			n.maybeStream(p)
+		}
+	}
+	return nil
 }

@@ -32,7 +32,10 @@ type Options struct {
 	ReadOnly    bool // mount read-only: the kernel answers EROFS to writes
 	DefaultPerm bool // default_permissions: the kernel enforces the modes shown
 	Atomic      bool // upload to a temporary name and rename over the target
-	ReadaheadKB int  // the kernel's readahead for the mount (root only); 0 leaves it alone
+	// Streams is how many uploads may run while their files are still
+	// being written (see stream.go); 0: none, every upload starts at close.
+	Streams     int
+	ReadaheadKB int // the kernel's readahead for the mount (root only); 0 leaves it alone
 	// RootListing, when not nil, is a listing of Root the caller just
 	// fetched (to check the mount): it seeds the cache.
 	RootListing []ftpconn.Entry
@@ -48,6 +51,7 @@ type mount struct {
 	client  ftpconn.Client
 	dirs    *cache.Dirs
 	uploads sync.WaitGroup // uploads in flight, waited for at shutdown
+	streams chan struct{}  // one token per streamed upload running; nil when off
 }
 
 // Mount mounts the server behind client at mountpoint. The caller serves
@@ -55,6 +59,9 @@ type mount struct {
 func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error) {
 	o = o.withDefaults()
 	m := &mount{opts: o, client: client}
+	if o.Streams > 0 {
+		m.streams = make(chan struct{}, o.Streams)
+	}
 	m.dirs = cache.NewDirs(client, cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
 	if o.RootListing != nil {
 		m.dirs.SetListing(o.Root, o.RootListing)

@@ -32,6 +32,10 @@ type spool struct {
 	// setTime is an mtime asked for (utimens) while dirty, applied after
 	// the upload that follows.
 	setTime *time.Time
+	// sequential: every byte was written in order from an empty file, so
+	// an upload may follow the writes (stream.go).
+	sequential bool
+	stream     *upstream // the upload following the writes, if any
 }
 
 func newSpool(dir string) (*spool, error) {
@@ -87,6 +91,9 @@ func (s *spool) fill(ctx context.Context, client ftpconn.Client, p string) error
 }
 
 func (s *spool) writeAt(data []byte, off int64) error {
+	if off != s.size {
+		s.sequential = false
+	}
 	s.low = min(s.low, off)
 	if _, err := s.f.WriteAt(data, off); err != nil {
 		return fmt.Errorf("spool: %w", err)
@@ -103,6 +110,7 @@ func (s *spool) truncate(size int64) error {
 	s.low = min(s.low, size)
 	s.size = size
 	s.need = min(s.need, size)
+	s.sequential = size == 0 && s.need == 0
 	s.touch()
 	return nil
 }

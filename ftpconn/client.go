@@ -27,6 +27,12 @@ type Client interface {
 	// the server's size afterwards. ErrNotSupported when the server
 	// refuses to resume uploads: upload the whole file instead.
 	Append(ctx context.Context, p string, src io.ReaderAt, from, size int64) error
+	// UploadStream stores as p the bytes src yields up to its io.EOF:
+	// src may make reads wait for bytes still being written. final,
+	// called once src has returned io.EOF, is the size to check the
+	// server's against. Cancelling ctx (src should then fail its reads)
+	// abandons the upload; the server may keep a partial file.
+	UploadStream(ctx context.Context, p string, src io.ReaderAt, final func() int64) error
 	Mkdir(ctx context.Context, p string) error
 	Rmdir(ctx context.Context, p string) error
 	Delete(ctx context.Context, p string) error

@@ -121,6 +121,14 @@ func (c *codecClient) OpenReader(p string, size int64) Reader {
 	return c.Client.OpenReader(sp, size)
 }
 
+func (c *codecClient) UploadStream(ctx context.Context, p string, src io.ReaderAt, final func() int64) error {
+	sp, err := c.toServer("STOR", p)
+	if err != nil {
+		return err
+	}
+	return c.Client.UploadStream(ctx, sp, src, final)
+}
+
 func (c *codecClient) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
 	sp, err := c.toServer("STOR", p)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 )
 
@@ -16,11 +17,40 @@ import (
 // maxAttempts times; a refusal (permission, no space, missing directory)
 // fails at once.
 func (c *client) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
-	return c.store(ctx, p, src, 0, size)
+	return c.store(ctx, p, source{src, size, nil}, 0)
+}
+
+func (c *client) UploadStream(ctx context.Context, p string, src io.ReaderAt, final func() int64) error {
+	return c.store(ctx, p, source{src, -1, final}, 0)
+}
+
+// source is what an upload sends: bytes [0, size) of r, or, with size -1,
+// all r yields until io.EOF, final() bytes.
+type source struct {
+	r     io.ReaderAt
+	size  int64
+	final func() int64
+}
+
+// total is the size the server must end up with; for a stream, known
+// once r has returned io.EOF.
+func (s source) total() int64 {
+	if s.size >= 0 {
+		return s.size
+	}
+	return s.final()
+}
+
+// from returns a reader of the bytes from off on.
+func (s source) from(off int64) io.Reader {
+	if s.size >= 0 {
+		return io.NewSectionReader(s.r, off, s.size-off)
+	}
+	return io.NewSectionReader(s.r, off, math.MaxInt64-off)
 }
 
 func (c *client) Append(ctx context.Context, p string, src io.ReaderAt, from, size int64) error {
-	err := c.store(ctx, p, src, from, size)
+	err := c.store(ctx, p, source{src, size, nil}, from)
 	var re *ReplyError
 	if errors.As(err, &re) && re.Code != 0 && !errors.Is(err, ErrNoSpace) {
 		// REST refused (502, 504), STOR after REST refused (451, 550 on
@@ -44,15 +74,18 @@ func (e *shortUpload) Error() string {
 	return fmt.Sprintf("server has %d of %d bytes (reply: %v)", e.got, e.want, e.reply)
 }
 
-// store makes p hold bytes [0, size) of src, given that the server holds
+// store makes p hold the bytes of src, given that the server holds
 // [0, from) already, and checks the resulting size.
-func (c *client) store(ctx context.Context, p string, src io.ReaderAt, from, size int64) error {
+func (c *client) store(ctx context.Context, p string, src source, from int64) error {
 	offset := from
 	var last error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		err := c.do(ctx, "STOR", p, func(cn *conn, _ bool) error {
-			return cn.storeChecked(p, src, offset, size)
+			return cn.storeChecked(p, src, offset)
 		})
+		if ctx.Err() != nil {
+			return ctx.Err() // abandoned (a streamed upload given up)
+		}
 		var short *shortUpload
 		switch {
 		case err == nil:
@@ -62,7 +95,7 @@ func (c *client) store(ctx context.Context, p string, src io.ReaderAt, from, siz
 			return nil
 		case errors.As(err, &short):
 			last = err
-			if short.got > offset && short.got < size {
+			if short.got > offset && short.got < src.total() {
 				c.cfg.debugf("STOR %s: %v; resuming at %d", p, err, short.got)
 				offset = short.got
 			} else {
@@ -81,10 +114,10 @@ func (c *client) store(ctx context.Context, p string, src io.ReaderAt, from, siz
 	return &ReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
 }
 
-// storeChecked sends bytes [offset, size) of src to offset of p and checks
-// that the server then has size bytes.
-func (cn *conn) storeChecked(p string, src io.ReaderAt, offset, size int64) error {
-	err := cn.sc.StorFrom(p, bigCopy{io.NewSectionReader(src, offset, size-offset)}, uint64(offset))
+// storeChecked sends the bytes of src from offset on to offset of p and
+// checks that the server then has them all.
+func (cn *conn) storeChecked(p string, src source, offset int64) error {
+	err := cn.sc.StorFrom(p, bigCopy{src.from(offset)}, uint64(offset))
 	switch code := replyCode(err); {
 	case err != nil && code == 0:
 		return err // the connection died: do() retries on a fresh one
@@ -96,6 +129,7 @@ func (cn *conn) storeChecked(p string, src io.ReaderAt, offset, size int64) erro
 	case err != nil && code != 426 && code != 451 && code != 450:
 		return wrap("STOR", p, err)
 	}
+	size := src.total()
 	got, serr := cn.remoteSize(p)
 	if serr != nil {
 		return serr

@@ -81,6 +81,7 @@ func serve(c *config, ready *os.File) int {
 		DirMode:     0o777 &^ uint32(c.Umask),
 		DefaultPerm: c.DefaultPerm,
 		Atomic:      c.Atomic,
+		Streams:     c.Connections / 2, // half the connections at most wait on writers
 		ReadaheadKB: c.Readahead,
 		RootListing: rootListing,
 		SpoolDir:    c.SpoolDir,

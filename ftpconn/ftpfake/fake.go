@@ -9,7 +9,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"path"
 	"sort"
 	"strings"
@@ -177,6 +179,18 @@ func (r *reader) ReadAt(ctx context.Context, buf []byte, off int64) (int, error)
 }
 
 func (r *reader) Close() error { return nil }
+
+// UploadStream reads src to its end, then stores it like Upload.
+func (c *Client) UploadStream(ctx context.Context, p string, src io.ReaderAt, final func() int64) error {
+	data, err := io.ReadAll(io.NewSectionReader(src, 0, math.MaxInt64))
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) != final() {
+		return fmt.Errorf("stream gave %d bytes, final size %d", len(data), final())
+	}
+	return c.Upload(ctx, p, bytes.NewReader(data), int64(len(data)))
+}
 
 func (c *Client) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
 	data := make([]byte, size)

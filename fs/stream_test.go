@@ -1,0 +1,214 @@
+package fs
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
+)
+
+// Streamed uploads (stream.go) against a real FTP server in process: the
+// upload starts while the file is written, and whatever the writer does
+// meanwhile, the server ends up with exactly what was written.
+
+// mountStreaming mounts addr (the server s, or a proxy in front of it)
+// with streamed uploads on.
+func mountStreaming(t *testing.T, s *ftptest.Server, addr string) string {
+	t.Helper()
+	requireFuse(t)
+	client, err := ftpconn.Dial(t.Context(), ftpconn.Config{Addr: addr, User: s.User, Password: s.Password, Timeout: 10 * time.Second, MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt := t.TempDir()
+	srv, err := Mount(mnt, client, Options{
+		DirTTL:     2 * time.Second,
+		KernelTTL:  time.Second,
+		Streams:    2,
+		SpoolDir:   t.TempDir(),
+		RecoverDir: filepath.Join(t.TempDir(), "recovered"),
+		Logf:       t.Logf,
+		Debugf:     t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Unmount(); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+		srv.Wait()
+		srv.WaitUploads()
+		client.Close()
+	})
+	return mnt
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	r := rand.NewChaCha8([32]byte{byte(seed)})
+	r.Read(b)
+	return b
+}
+
+// writeUntilOnServer writes data in 1 MiB pieces and returns once the
+// server's copy has grown (the upload runs before the close), failing the
+// test if it does not within a few seconds.
+func writeUntilOnServer(t *testing.T, f *os.File, data []byte, server string) {
+	t.Helper()
+	for off := 0; off < len(data); off += 1 << 20 {
+		if _, err := f.Write(data[off:min(off+1<<20, len(data))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, err := os.Stat(server); err == nil && st.Size() > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: nothing on the server while the file is open: the upload did not start early", server)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func checkServerFile(t *testing.T, server string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: server has %d bytes, want %d (equal prefix: %v)", server, len(got), len(want), bytes.HasPrefix(want, got))
+	}
+}
+
+func TestStreamedUploadStartsBeforeClose(t *testing.T) {
+	s := ftptest.Start(t, ftptest.Options{})
+	mnt := mountStreaming(t, s, s.Addr)
+	data := randomBytes(9<<20+12345, 1)
+	f, err := os.Create(filepath.Join(mnt, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeUntilOnServer(t, f, data[:6<<20], filepath.Join(s.Dir, "big.bin"))
+	if _, err := f.Write(data[6<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkServerFile(t, filepath.Join(s.Dir, "big.bin"), data)
+}
+
+// Anything but an append abandons the stream; the close uploads the whole
+// spool.
+func TestStreamedUploadAbandoned(t *testing.T) {
+	s := ftptest.Start(t, ftptest.Options{})
+	mnt := mountStreaming(t, s, s.Addr)
+	cases := map[string]func(t *testing.T, f *os.File, data []byte) []byte{
+		"overwrite": func(t *testing.T, f *os.File, data []byte) []byte {
+			if _, err := f.WriteAt([]byte("XYZ"), 100); err != nil {
+				t.Fatal(err)
+			}
+			want := bytes.Clone(data)
+			copy(want[100:], "XYZ")
+			return want
+		},
+		"truncate and go on": func(t *testing.T, f *os.File, data []byte) []byte {
+			if err := f.Truncate(1 << 20); err != nil {
+				t.Fatal(err)
+			}
+			more := randomBytes(2<<20, 7)
+			if _, err := f.WriteAt(more, 1<<20); err != nil {
+				t.Fatal(err)
+			}
+			return append(bytes.Clone(data[:1<<20]), more...)
+		},
+		"write past the end": func(t *testing.T, f *os.File, data []byte) []byte {
+			if _, err := f.WriteAt([]byte("tail"), int64(len(data))+10); err != nil {
+				t.Fatal(err)
+			}
+			return append(append(bytes.Clone(data), make([]byte, 10)...), "tail"...)
+		},
+	}
+	seed := uint64(10)
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			seed++
+			data := randomBytes(6<<20, seed)
+			name := "abandon-" + string(rune('a'+seed%26)) + ".bin"
+			f, err := os.Create(filepath.Join(mnt, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeUntilOnServer(t, f, data, filepath.Join(s.Dir, name))
+			want := change(t, f, data)
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			checkServerFile(t, filepath.Join(s.Dir, name), want)
+		})
+	}
+}
+
+// A file deleted while open for writing is gone from the server, even
+// though its upload had started.
+func TestStreamedUploadOfDeletedFile(t *testing.T) {
+	s := ftptest.Start(t, ftptest.Options{})
+	mnt := mountStreaming(t, s, s.Addr)
+	p := filepath.Join(mnt, "gone.bin")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeUntilOnServer(t, f, randomBytes(6<<20, 3), filepath.Join(s.Dir, "gone.bin"))
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(randomBytes(1<<20, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir, "gone.bin")); !os.IsNotExist(err) {
+		t.Fatalf("deleted file on the server: stat = %v", err)
+	}
+}
+
+// The data connection of the streamed STOR is cut half way: the close
+// still returns only once the server has every byte.
+func TestStreamedUploadCut(t *testing.T) {
+	s := ftptest.Start(t, ftptest.Options{})
+	var cuts atomic.Int32
+	p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{
+		Upload: func(path string, offset int64) *ftptest.Cut {
+			if cuts.Add(1) == 1 {
+				return &ftptest.Cut{After: 3 << 20}
+			}
+			return nil
+		},
+	})
+	mnt := mountStreaming(t, s, p.Addr)
+	data := randomBytes(10<<20, 5)
+	f, err := os.Create(filepath.Join(mnt, "cut.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeUntilOnServer(t, f, data, filepath.Join(s.Dir, "cut.bin"))
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if cuts.Load() < 2 {
+		t.Fatalf("%d STORs: the cut was not survived by a second one", cuts.Load())
+	}
+	checkServerFile(t, filepath.Join(s.Dir, "cut.bin"), data)
+}
