@@ -116,7 +116,9 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 		m, err := r.resp.Read(p[n:want])
 		if m > 0 {
-			r.win.add(p[n : n+m])
+			// Bytes read for the caller are not needed again (the
+			// kernel caches them); only skipped ones go in the window.
+			r.win.gap(m)
 			r.pos += int64(m)
 			n += m
 			failures = 0

@@ -60,3 +60,36 @@ func TestProtoLogMasksPasswordAndLabelsLines(t *testing.T) {
 		t.Fatal("password logged")
 	}
 }
+
+func TestWindowGapsAreNeverServed(t *testing.T) {
+	var w window
+	w.size = 1000
+	w.reset(0)
+	a := bytes.Repeat([]byte{'a'}, 100)
+	w.add(a)  // [0,100) held
+	w.gap(50) // [100,150) spliced past
+	w.add(a)  // [150,250) held
+	w.gap(10) // [250,260)
+	w.gap(10) // [260,270): one gap with the previous
+	w.add(a)  // [270,370)
+	if len(w.gaps) != 2 {
+		t.Fatalf("gaps %v, want two", w.gaps)
+	}
+	buf := make([]byte, 1000)
+	for _, c := range []struct {
+		off  int64
+		want int
+	}{{0, 100}, {90, 10}, {100, 0}, {149, 0}, {150, 100}, {255, 0}, {270, 100}, {369, 1}, {370, 0}} {
+		if n := w.readAt(buf, c.off); n != c.want {
+			t.Errorf("readAt(%d) = %d bytes, want %d", c.off, n, c.want)
+		}
+	}
+	// Old gaps go once the window has moved past them.
+	w.add(bytes.Repeat([]byte{'b'}, 900)) // holds [270,1270) now
+	if len(w.gaps) != 0 || w.start != 270 {
+		t.Fatalf("after moving on: start %d, gaps %v", w.start, w.gaps)
+	}
+	if n := w.readAt(buf, 300); n != 970 {
+		t.Fatalf("readAt(300) = %d, want 970", n)
+	}
+}

@@ -26,7 +26,7 @@ func main() {
 		quick   = flag.Bool("quick", false, "small sizes and one run per measurement: a smoke test of about a minute")
 		out     = flag.String("out", "bench-results", "directory for bench.md, bench.png and the logs")
 		bin     = flag.String("bin", "", "ftpmount binary to measure (default: build bin/ftpmount from this module)")
-		reps    = flag.Int("reps", 0, "runs per measurement, the median is reported (default 3, 1 with -quick)")
+		reps    = flag.Int("reps", 0, "runs per measurement, the median is reported (default 5, 1 with -quick)")
 		lats    = flag.String("lat", "0,20ms", "one-way latencies to measure at, comma-separated")
 		limit   = flag.Duration("timeout", 0, "give up the whole run after this long (default 90m, 10m with -quick)")
 		tools   = flag.String("tools", "curl,rclone,ftpmount", "comma-separated tools to measure")
@@ -44,7 +44,7 @@ func main() {
 	}
 	b := &bench{quick: *quick, reps: *reps, out: *out, serverLog: *srvLog}
 	if b.reps <= 0 {
-		b.reps = 3
+		b.reps = 5
 		if b.quick {
 			b.reps = 1
 		}
