@@ -38,6 +38,10 @@ type fileNode struct {
 	// seen is the listing entry at the last open for reading: when the
 	// next open finds it unchanged, the kernel keeps its cached pages.
 	seen ftpconn.Entry // GUARDED_BY(mu)
+	// abandoned is the last streamed upload given up (stream.go). Until
+	// its STOR has ended, no other upload of this file may start: the
+	// server could still be writing its bytes into the file.
+	abandoned *upstream // GUARDED_BY(mu)
 }
 
 var (
@@ -281,10 +285,14 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 	gen, size, mtime, setTime := sp.gen, sp.size, sp.mtime, sp.setTime
 	n.m.uploads.Add(1)
 	streamed, err := n.finishStream(size)
+	prev := n.abandoned
 	n.mu.Unlock()
 	if !streamed || err != nil {
 		if streamed {
 			n.m.debugf("streamed upload of %s: %v; uploading it again", p, err)
+		}
+		if prev != nil {
+			<-prev.done // its STOR must be over before ours begins
 		}
 		err = n.upload(ctx, p, sp, appendFrom, size)
 	}

@@ -31,15 +31,25 @@ func requireFuse(t *testing.T) {
 // mountFake mounts a fake server and returns the mount point.
 func mountFake(t *testing.T, fake *ftpfake.Client, ttl time.Duration) string {
 	t.Helper()
+	return mountClient(t, fake, Options{DirTTL: ttl, KernelTTL: 0})
+}
+
+// mountClient mounts client with o (spool, recovery folder and log filled
+// in for the test) and unmounts it when the test ends.
+func mountClient(t *testing.T, client ftpconn.Client, o Options) string {
+	t.Helper()
 	requireFuse(t)
 	mnt := t.TempDir()
-	srv, err := Mount(mnt, fake, Options{
-		DirTTL:     ttl,
-		KernelTTL:  0,
-		SpoolDir:   t.TempDir(),
-		RecoverDir: filepath.Join(t.TempDir(), "recovered"),
-		Logf:       t.Logf,
-	})
+	if o.SpoolDir == "" {
+		o.SpoolDir = t.TempDir()
+	}
+	if o.RecoverDir == "" {
+		o.RecoverDir = filepath.Join(t.TempDir(), "recovered")
+	}
+	if o.Logf == nil {
+		o.Logf = t.Logf
+	}
+	srv, err := Mount(mnt, client, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +58,7 @@ func mountFake(t *testing.T, fake *ftpfake.Client, ttl time.Duration) string {
 			t.Errorf("unmount: %v", err)
 		}
 		srv.Wait()
+		srv.WaitUploads()
 	})
 	return mnt
 }

@@ -39,25 +39,8 @@ func mountServer(t *testing.T) (string, *ftptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mnt := t.TempDir()
-	srv, err := Mount(mnt, client, Options{
-		DirTTL:     2 * time.Second,
-		KernelTTL:  time.Second,
-		SpoolDir:   t.TempDir(),
-		RecoverDir: filepath.Join(t.TempDir(), "recovered"),
-		Logf:       t.Logf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Unmount(); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-		srv.Wait()
-		client.Close()
-	})
-	return mnt, s
+	t.Cleanup(func() { client.Close() }) // runs after the unmount, registered later
+	return mountClient(t, client, Options{DirTTL: 2 * time.Second, KernelTTL: time.Second}), s
 }
 
 func TestPosixSubset(t *testing.T) {

@@ -19,6 +19,9 @@ import (
 // Anything that is not a plain append (a write elsewhere, a truncate, the
 // file deleted or renamed) abandons the stream; the close then uploads the
 // spool as usual, replacing what the abandoned STOR left on the server.
+// That upload (or a new stream) waits until the abandoned STOR has ended:
+// the server may still be writing bytes of it that were in flight, and
+// they must not land in the file after the new upload's.
 // A stream holds a connection while the writer is busy elsewhere, so only
 // a few run at once (Options.Streams), leaving connections for everything
 // else.
@@ -49,6 +52,14 @@ func (n *fileNode) maybeStream(p string) {
 	sp := n.sp
 	if sp.stream != nil || !sp.sequential || sp.size < streamMin || n.gone || n.m.opts.Atomic || n.m.streams == nil {
 		return
+	}
+	if n.abandoned != nil {
+		select {
+		case <-n.abandoned.done:
+			n.abandoned = nil
+		default:
+			return // the server may still be writing the abandoned STOR's bytes
+		}
 	}
 	select {
 	case n.m.streams <- struct{}{}:
@@ -82,6 +93,7 @@ func (n *fileNode) abandonStream() {
 		u.abandoned = true
 		u.cancel()
 		u.cond.Broadcast()
+		n.abandoned = u
 	}
 }
 
@@ -112,6 +124,7 @@ func (n *fileNode) finishStream(size int64) (tried bool, err error) {
 	if p, _ := n.path(); p != u.path {
 		u.abandoned = true // renamed meanwhile: the stream went to the old name
 		u.cancel()
+		n.abandoned = u
 	}
 	u.sealed = size
 	u.cond.Broadcast()

@@ -26,28 +26,8 @@ func mountStreaming(t *testing.T, s *ftptest.Server, addr string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mnt := t.TempDir()
-	srv, err := Mount(mnt, client, Options{
-		DirTTL:     2 * time.Second,
-		KernelTTL:  time.Second,
-		Streams:    2,
-		SpoolDir:   t.TempDir(),
-		RecoverDir: filepath.Join(t.TempDir(), "recovered"),
-		Logf:       t.Logf,
-		Debugf:     t.Logf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Unmount(); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-		srv.Wait()
-		srv.WaitUploads()
-		client.Close()
-	})
-	return mnt
+	t.Cleanup(func() { client.Close() })
+	return mountClient(t, client, Options{DirTTL: 2 * time.Second, KernelTTL: time.Second, Streams: 2, Debugf: t.Logf})
 }
 
 func randomBytes(n int, seed uint64) []byte {
