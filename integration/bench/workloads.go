@@ -395,6 +395,12 @@ func (b *bench) seqWrite(ep endpoint, rep int, t tool) error {
 	if err := b.warm(src); err != nil {
 		return err
 	}
+	// Start every tool from a disk with nothing left to write back: the
+	// previous tool's 256 MiB (and rclone's cache copy) would otherwise be
+	// written back during this one's run.
+	if r := b.run(3*time.Minute, nil, "sync"); r.err != nil {
+		return r.errOf()
+	}
 	if t == toolCurl {
 		argv := []string{"curl", "-sS", "--fail", "-T", src, ep.url("/up/" + name)}
 		b.noteCommand("curl upload", argv)
