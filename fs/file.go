@@ -42,6 +42,10 @@ type fileNode struct {
 	// its STOR has ended, no other upload of this file may start: the
 	// server could still be writing its bytes into the file.
 	abandoned *upstream // GUARDED_BY(mu)
+	// uploading is set while flush uploads (or waits for a sealed
+	// stream): no stream may start then, or two STORs of this file would
+	// interleave on the server.
+	uploading bool // GUARDED_BY(mu)
 }
 
 var (
@@ -283,6 +287,7 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 		return n.m.toErrno("fill", p, err)
 	}
 	gen, size, mtime, setTime := sp.gen, sp.size, sp.mtime, sp.setTime
+	n.uploading = true
 	n.m.uploads.Add(1)
 	streamed, err := n.finishStream(size)
 	prev := n.abandoned
@@ -297,16 +302,17 @@ func (n *fileNode) flush(ctx context.Context) syscall.Errno {
 		err = n.upload(ctx, p, sp, appendFrom, size)
 	}
 	n.m.uploads.Done()
-	if err != nil {
-		return n.m.toErrno("upload", p, err)
-	}
 	n.mu.Lock()
-	if sp.gen == gen {
+	n.uploading = false
+	if err == nil && sp.gen == gen {
 		sp.dirty = false
 		sp.setTime = nil
 		sp.uploaded(size)
 	}
 	n.mu.Unlock()
+	if err != nil {
+		return n.m.toErrno("upload", p, err)
+	}
 	dir, name := path.Dir(p), path.Base(p)
 	n.m.dirs.Put(dir, ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, Size: size, ModTime: mtime})
 	n.m.dirs.ClearPending(dir, name)

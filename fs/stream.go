@@ -16,6 +16,11 @@ import (
 // size, exactly as a close-time upload would: "close returned 0" still
 // means "the server has the file".
 //
+// A stream starts only while no other upload of the file runs, and only
+// when the server's copy is to be replaced anyway (a new file, or one
+// truncated to empty): once a close has confirmed part of the file, the
+// rest goes up at the next close as an append.
+//
 // Anything that is not a plain append (a write elsewhere, a truncate, the
 // file deleted or renamed) abandons the stream; the close then uploads the
 // spool as usual, replacing what the abandoned STOR left on the server.
@@ -52,6 +57,15 @@ func (n *fileNode) maybeStream(p string) {
 	sp := n.sp
 	if sp.stream != nil || !sp.sequential || sp.size < streamMin || n.gone || n.m.opts.Atomic || n.m.streams == nil {
 		return
+	}
+	if sp.base > 0 && sp.low > 0 {
+		// The server holds this file's first base bytes already (an
+		// upload succeeded): the close appends the rest with REST+STOR.
+		// A STOR from byte 0 would truncate what it confirmed.
+		return
+	}
+	if n.uploading {
+		return // a close is uploading the file: one STOR at a time
 	}
 	if n.abandoned != nil {
 		select {

@@ -2,10 +2,13 @@ package fs
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -191,4 +194,86 @@ func TestStreamedUploadCut(t *testing.T) {
 		t.Fatalf("%d STORs: the cut was not survived by a second one", cuts.Load())
 	}
 	checkServerFile(t, filepath.Join(s.Dir, "cut.bin"), data)
+}
+
+// A close uploads the file while the writer goes on through another
+// descriptor (a dup, a child process): no stream may start meanwhile, or
+// the close's STOR would truncate what the stream had sent.
+func TestNoStreamWhileACloseUploads(t *testing.T) {
+	var stors atomic.Int32
+	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{Hook: func(cmd, param string) *ftptest.Action {
+		if cmd == "STOR" && stors.Add(1) == 1 {
+			return &ftptest.Action{Stall: time.Second} // hold the close's upload
+		}
+		return nil
+	}}})
+	mnt := mountStreaming(t, s, s.Addr)
+	data := randomBytes(7<<20, 9)
+	f, err := os.Create(filepath.Join(mnt, "two.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data[:3<<20]); err != nil {
+		t.Fatal(err)
+	}
+	dup, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- syscall.Close(dup) }() // uploads 3 MiB, held by the stall
+	time.Sleep(300 * time.Millisecond)
+	if _, err := f.Write(data[3<<20 : 6<<20]); err != nil { // past streamMin meanwhile
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("close of the dup: %v", err)
+	}
+	if _, err := f.Write(data[6<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkServerFile(t, filepath.Join(s.Dir, "two.bin"), data)
+}
+
+// After an fsync confirmed part of a file, more appended bytes go up as an
+// append (REST+STOR at the confirmed size) at the next close, not as a
+// new stream from byte 0 that would truncate the confirmed bytes.
+func TestNoStreamAfterAConfirmedUpload(t *testing.T) {
+	var rests []string
+	var mu sync.Mutex
+	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{Hook: func(cmd, param string) *ftptest.Action {
+		if cmd == "REST" || cmd == "STOR" {
+			mu.Lock()
+			rests = append(rests, cmd+" "+param)
+			mu.Unlock()
+		}
+		return nil
+	}}})
+	mnt := mountStreaming(t, s, s.Addr)
+	data := randomBytes(10<<20, 11)
+	f, err := os.Create(filepath.Join(mnt, "synced.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeUntilOnServer(t, f, data[:5<<20], filepath.Join(s.Dir, "synced.bin"))
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	checkServerFile(t, filepath.Join(s.Dir, "synced.bin"), data[:5<<20])
+	if _, err := f.Write(data[5<<20:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkServerFile(t, filepath.Join(s.Dir, "synced.bin"), data)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"STOR /synced.bin", "REST 5242880", "STOR /synced.bin"}
+	if fmt.Sprint(rests) != fmt.Sprint(want) {
+		t.Fatalf("transfers %q, want %q", rests, want)
+	}
 }

@@ -28,9 +28,10 @@ type Client interface {
 	// refuses to resume uploads: upload the whole file instead.
 	Append(ctx context.Context, p string, src io.ReaderAt, from, size int64) error
 	// UploadStream stores as p the bytes src yields up to its io.EOF:
-	// src may make reads wait for bytes still being written. final,
-	// called once src has returned io.EOF, is the size to check the
-	// server's against. Cancelling ctx (src should then fail its reads)
+	// src may make reads wait for bytes still being written. final is
+	// the size to check the server's against: known once src has
+	// returned io.EOF, -1 before (it is also asked after a transfer cut
+	// short, to resume it). Cancelling ctx (src should then fail its reads)
 	// abandons the upload; the server may keep a partial file.
 	UploadStream(ctx context.Context, p string, src io.ReaderAt, final func() int64) error
 	Mkdir(ctx context.Context, p string) error

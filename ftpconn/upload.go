@@ -33,7 +33,7 @@ type source struct {
 }
 
 // total is the size the server must end up with; for a stream, known
-// once r has returned io.EOF.
+// once r has returned io.EOF, and -1 before (a transfer cut short).
 func (s source) total() int64 {
 	if s.size >= 0 {
 		return s.size
@@ -71,6 +71,9 @@ type shortUpload struct {
 }
 
 func (e *shortUpload) Error() string {
+	if e.want < 0 {
+		return fmt.Sprintf("server has %d bytes of a stream cut short (reply: %v)", e.got, e.reply)
+	}
 	return fmt.Sprintf("server has %d of %d bytes (reply: %v)", e.got, e.want, e.reply)
 }
 
@@ -95,7 +98,7 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 			return nil
 		case errors.As(err, &short):
 			last = err
-			if short.got > offset && short.got < src.total() {
+			if total := src.total(); short.got > offset && (total < 0 || short.got < total) {
 				c.cfg.debugf("STOR %s: %v; resuming at %d", p, err, short.got)
 				offset = short.got
 			} else {

@@ -6,9 +6,10 @@ package ftpconn
 // instead of restarting the transfer. It is a ring: byte at offset o lives
 // at buf[o % len(buf)].
 //
-// Bytes that were spliced straight from the socket to the kernel (see
-// splice.go) never pass through here: they leave a gap, a range inside
-// [start, end) whose ring bytes are stale and must not be served.
+// Bytes read in order for the caller are not copied here (the kernel
+// caches them; only bytes skipped over are kept, for the late requests):
+// they leave a gap, a range inside [start, end) whose ring bytes are stale
+// and must not be served.
 type window struct {
 	size  int // capacity to allocate at the first add; 0 means windowSize
 	buf   []byte
