@@ -387,8 +387,9 @@ func TestTLSSessionReuse(t *testing.T) {
 }
 
 // refusedDataTLS matches a 522 reply (a data connection's TLS refused, RFC 4217) or a server's
-// words about session reuse being required, in ftpmount's and the servers' logs.
-var refusedDataTLS = regexp.MustCompile(`(?i)\b522 [a-z]|reuse required|no ssl session reuse`)
+// words about session reuse being required, in ftpmount's and the servers' logs. A 522 right after
+// a comma, dot or colon is the milliseconds of a time stamp ("10:46:56,522 mod_tls..."), not a reply.
+var refusedDataTLS = regexp.MustCompile(`(?i)(^|[^0-9,.:])522 [a-z]|reuse required|no ssl session reuse`)
 
 // logMark notes how long each of s's logs is, for logSince.
 func (s *ftpServer) logMark() map[string]int64 {
