@@ -62,6 +62,18 @@ func writeUntilOnServer(t *testing.T, f *os.File, data []byte, server string) {
 	}
 }
 
+// finish writes rest, closes f and checks that the server has want.
+func finish(t *testing.T, f *os.File, rest []byte, server string, want []byte) {
+	t.Helper()
+	if _, err := f.Write(rest); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkServerFile(t, server, want)
+}
+
 func checkServerFile(t *testing.T, server string, want []byte) {
 	t.Helper()
 	got, err := os.ReadFile(server)
@@ -82,13 +94,7 @@ func TestStreamedUploadStartsBeforeClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeUntilOnServer(t, f, data[:6<<20], filepath.Join(s.Dir, "big.bin"))
-	if _, err := f.Write(data[6<<20:]); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	checkServerFile(t, filepath.Join(s.Dir, "big.bin"), data)
+	finish(t, f, data[6<<20:], filepath.Join(s.Dir, "big.bin"), data)
 }
 
 // Anything but an append abandons the stream; the close uploads the whole
@@ -229,13 +235,7 @@ func TestNoStreamWhileACloseUploads(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatalf("close of the dup: %v", err)
 	}
-	if _, err := f.Write(data[6<<20:]); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	checkServerFile(t, filepath.Join(s.Dir, "two.bin"), data)
+	finish(t, f, data[6<<20:], filepath.Join(s.Dir, "two.bin"), data)
 }
 
 // After an fsync confirmed part of a file, more appended bytes go up as an
@@ -263,13 +263,7 @@ func TestNoStreamAfterAConfirmedUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkServerFile(t, filepath.Join(s.Dir, "synced.bin"), data[:5<<20])
-	if _, err := f.Write(data[5<<20:]); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	checkServerFile(t, filepath.Join(s.Dir, "synced.bin"), data)
+	finish(t, f, data[5<<20:], filepath.Join(s.Dir, "synced.bin"), data)
 	mu.Lock()
 	defer mu.Unlock()
 	want := []string{"STOR /synced.bin", "REST 5242880", "STOR /synced.bin"}
