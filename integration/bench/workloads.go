@@ -674,32 +674,27 @@ func (r *results) get(k cellKey) *cell {
 	return c
 }
 
-func (r *results) add(lat time.Duration, id string, t tool, v float64) {
+// update changes the cell of (lat, id, t) under the lock.
+func (r *results) update(lat time.Duration, id string, t tool, f func(c *cell)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := r.get(cellKey{lat, id, t})
-	c.samples = append(c.samples, v)
+	f(r.get(cellKey{lat, id, t}))
+}
+
+func (r *results) add(lat time.Duration, id string, t tool, v float64) {
+	r.update(lat, id, t, func(c *cell) { c.samples = append(c.samples, v) })
 }
 
 func (r *results) note(lat time.Duration, id string, t tool, s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.get(cellKey{lat, id, t})
-	c.notes = append(c.notes, s)
+	r.update(lat, id, t, func(c *cell) { c.notes = append(c.notes, s) })
 }
 
 func (r *results) flag(lat time.Duration, id string, t tool, s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.get(cellKey{lat, id, t})
-	c.flags = append(c.flags, s)
+	r.update(lat, id, t, func(c *cell) { c.flags = append(c.flags, s) })
 }
 
 func (r *results) fail(lat time.Duration, id string, t tool, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.get(cellKey{lat, id, t})
-	c.err = err.Error()
+	r.update(lat, id, t, func(c *cell) { c.err = err.Error() })
 }
 
 // last describes the latest samples of ids, for the progress log.
