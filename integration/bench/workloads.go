@@ -182,6 +182,21 @@ func (b *bench) mountFor(t tool, ep endpoint, rcloneMode string) (*mountInst, er
 	return m, err
 }
 
+// coldMount mounts ep with t for reading, then empties the caches (the
+// server's and the mount's alike): what is measured next starts cold, and
+// the mounting is not timed.
+func (b *bench) coldMount(t tool, ep endpoint) (*mountInst, error) {
+	m, err := b.mountFor(t, ep, "off")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.dropCaches(); err != nil {
+		b.unmount(m)
+		return nil, err
+	}
+	return m, nil
+}
+
 // seqRead reads a whole file: curl RETR to /dev/null, or dd bs=1M from a fresh mount; cold cache.
 func (b *bench) seqRead(ep endpoint, t tool, id, name string, size int64) error {
 	if t == toolCurl {
@@ -200,14 +215,11 @@ func (b *bench) seqRead(ep endpoint, t tool, id, name string, size int64) error 
 		b.res.add(ep.lat, id, t, r.dur.Seconds())
 		return nil
 	}
-	m, err := b.mountFor(t, ep, "off")
+	m, err := b.coldMount(t, ep)
 	if err != nil {
 		return err
 	}
 	defer b.unmount(m)
-	if err := b.dropCaches(); err != nil {
-		return err
-	}
 	argv := []string{"dd", "if=" + filepath.Join(m.dir, name), "of=/dev/null", "bs=1M"}
 	b.noteCommand("mount: sequential read", argv)
 	r := b.run(transferTimeout(size), nil, argv...)
@@ -261,14 +273,11 @@ func (b *bench) randRead(ep endpoint, rep int, t tool) error {
 		b.res.add(ep.lat, "randread", t, r.dur.Seconds())
 		return nil
 	}
-	m, err := b.mountFor(t, ep, "off")
+	m, err := b.coldMount(t, ep)
 	if err != nil {
 		return err
 	}
 	defer b.unmount(m)
-	if err := b.dropCaches(); err != nil {
-		return err
-	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -362,14 +371,11 @@ func (b *bench) lsDir(ep endpoint, _ int, t tool) error {
 
 // findTree runs find over the tree on a fresh mount, cold.
 func (b *bench) findTree(ep endpoint, _ int, t tool) error {
-	m, err := b.mountFor(t, ep, "off")
+	m, err := b.coldMount(t, ep)
 	if err != nil {
 		return err
 	}
 	defer b.unmount(m)
-	if err := b.dropCaches(); err != nil {
-		return err
-	}
 	argv := []string{"find", filepath.Join(m.dir, "tree"), "-type", "f"}
 	b.noteCommand("mount: find", argv)
 	r := b.run(10*time.Minute, nil, argv...)
