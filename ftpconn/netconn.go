@@ -23,6 +23,7 @@ import (
 type deadlineConn struct {
 	net.Conn
 	timeout atomic.Int64 // time.Duration; 0 means none
+	aborted atomic.Bool  // set by abort: deadlines stay in the past
 
 	rdl, wdl time.Time // the deadlines set; each used by one goroutine at a time (reads, writes)
 }
@@ -39,17 +40,27 @@ func (c *deadlineConn) setTimeout(d time.Duration) {
 	c.rdl, c.wdl = time.Time{}, time.Time{} // force a re-arm
 }
 
+// abort makes every pending and later Read and Write fail at once (a
+// caller's context ended). The connection is unusable afterwards.
+func (c *deadlineConn) abort() {
+	c.aborted.Store(true)
+	_ = c.Conn.SetDeadline(time.Unix(1, 0))
+}
+
 // rearm moves *dl to now+timeout when it is less than half the timeout
 // away (or was never set), calling set with the new deadline.
 func (c *deadlineConn) rearm(dl *time.Time, set func(time.Time) error) {
 	t := time.Duration(c.timeout.Load())
-	if t <= 0 {
+	if t <= 0 || c.aborted.Load() {
 		return
 	}
 	now := time.Now()
 	if dl.IsZero() || dl.Sub(now) < t/2 {
 		*dl = now.Add(t)
 		_ = set(*dl)
+		if c.aborted.Load() { // abort ran meanwhile: keep its deadline
+			_ = set(time.Unix(1, 0))
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package ftpconn
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -21,6 +22,14 @@ type conn struct {
 	ctrl     *deadlineConn // the control socket, to shorten its timeout for a phase
 	lastUsed time.Time
 	debugf   func(format string, args ...any) // the pool's Config.debugf
+
+	// Our own command path (command.go, datconn.go, ctrlconn.go).
+	ctl     *ctrlConn         // the control connection above TLS, shared with sc
+	tlsConf *tls.Config       // this connection's TLS config (nil without FTPS)
+	timeout time.Duration     // Config.Timeout, for data connections
+	plog    *protoLog         // the debug log, nil without Config.Debugf
+	feat    map[string]string // FEAT lines after login: "MLST" → "type*;size*;..."
+	noEPSV  bool              // EPSV refused once (or disabled): PASV only
 }
 
 // idleCheckAfter is how long a connection may sit idle before it is checked
@@ -270,46 +279,28 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 
 func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, error) {
 	cfg := &p.cfg
-	c := &conn{id: id, debugf: cfg.debugf}
+	c := &conn{id: id, debugf: cfg.debugf, timeout: cfg.Timeout, noEPSV: cfg.DisableEPSV}
 	host, _, _ := net.SplitHostPort(cfg.Addr)
-	var tlsConf *tls.Config
 	if cfg.TLS != nil {
-		tlsConf = tlsFor(cfg.TLS, host)
+		c.tlsConf = tlsFor(cfg.TLS, host)
 	}
-	dialer := net.Dialer{Timeout: cfg.Timeout}
-	dialFunc := func(network, addr string) (net.Conn, error) {
-		nc, err := dialer.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		dc := newDeadlineConn(nc, cfg.Timeout)
-		if c.ctrl == nil { // the first dial of a ServerConn is its control connection
-			c.ctrl = dc
-			if tlsConf != nil && cfg.ImplicitTLS {
-				return tls.Client(dc, tlsConf), nil
-			}
-			return dc, nil
-		}
-		if tlsConf != nil {
-			return &tlsDataConn{Conn: tls.Client(dc, tlsConf), raw: dc}, nil
-		}
-		return dc, nil
+	if cfg.Debugf != nil {
+		c.plog = newProtoLog(id, cfg.Debugf)
 	}
 	opts := []ftp.DialOption{
-		ftp.DialWithDialFunc(dialFunc),
+		ftp.DialWithDialFunc(p.dialFunc(ctx, c)),
 		ftp.DialWithForceListHidden(listHidden),
 		ftp.DialWithWritingMDTM(true),
-		ftp.DialWithDisabledUTF8(cfg.Encoding != nil),
+		ftp.DialWithDisabledUTF8(true), // sent by afterLogin: a refusal is harmless
 		ftp.DialWithDisabledEPSV(cfg.DisableEPSV),
 	}
 	if cfg.Debugf != nil {
-		opts = append(opts, ftp.DialWithDebugOutput(newProtoLog(id, cfg.Debugf)))
+		opts = append(opts, ftp.DialWithDebugOutput(c.plog))
 	}
-	switch {
-	case tlsConf != nil && cfg.ImplicitTLS:
-		opts = append(opts, ftp.DialWithTLS(tlsConf))
-	case tlsConf != nil:
-		opts = append(opts, ftp.DialWithExplicitTLS(tlsConf))
+	if c.tlsConf != nil {
+		// Implicit to the library in both modes: dialControl has done
+		// AUTH TLS already (see ctrlconn.go).
+		opts = append(opts, ftp.DialWithTLS(c.tlsConf))
 	}
 	sc, err := ftp.Dial(cfg.Addr, opts...)
 	if err != nil {
@@ -323,7 +314,11 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: kind, Err: err}
 	}
 	c.sc = sc
-	if err := sc.Login(cfg.User, cfg.Password); err != nil {
+	c.ctl.rec = &bytes.Buffer{}
+	err = sc.Login(cfg.User, cfg.Password)
+	login := c.ctl.rec.String()
+	c.ctl.rec = nil
+	if err != nil {
 		c.close()
 		kind := ErrLogin
 		switch code := replyCode(err); {
@@ -335,6 +330,10 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 			kind = ErrTransient
 		}
 		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: kind, Err: err}
+	}
+	if err := c.afterLogin(ctx, login, cfg); err != nil {
+		c.close()
+		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: ErrTransient, Err: err}
 	}
 	c.lastUsed = cfg.Now()
 	return c, nil
