@@ -7,6 +7,7 @@ require (
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jlaffaye/ftp v0.2.4
 	goftp.io/server/v2 v2.0.3
+	golang.org/x/term v0.32.0
 	golang.org/x/text v0.43.0
 )
 

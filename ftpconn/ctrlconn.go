@@ -186,6 +186,12 @@ func dialControl(ctx context.Context, cfg *Config, c *conn, network, addr string
 	}
 	raw := newDeadlineConn(nc, cfg.Timeout)
 	ctl := &ctrlConn{Conn: raw, raw: raw}
+	if !cfg.ImplicitTLS {
+		if ctl.pending, err = sniffGreeting(ctx, raw, addr); err != nil { // greeting.go
+			raw.Close()
+			return nil, err
+		}
+	}
 	if c.tlsConf == nil {
 		return ctl, nil
 	}
@@ -210,7 +216,7 @@ func dialControl(ctx context.Context, cfg *Config, c *conn, network, addr string
 		}
 		if code != 234 {
 			raw.Close()
-			return nil, &textproto.Error{Code: code, Msg: msg}
+			return nil, authTLSRefused(code, msg)
 		}
 		if len(ctl.pending) > 0 {
 			raw.Close()

@@ -307,6 +307,9 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		if c.ctrl != nil {
 			c.ctrl.Close()
 		}
+		if perr := protocolMismatch(cfg, err); perr != nil {
+			return nil, perr // see greeting.go
+		}
 		kind := ErrTransient
 		if isTLSRefusal(err) {
 			kind = ErrTLS

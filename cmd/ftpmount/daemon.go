@@ -14,8 +14,16 @@ import (
 // daemonEnv marks the background process.
 const daemonEnv = "FTPMOUNT_DAEMON"
 
-// The background process gets its configuration on fd 3 and reports
-// readiness on fd 4: a line "OK", or "ERR <message>".
+// The background process gets its configuration on fd 3 and talks back
+// on fd 4, one line at a time:
+//
+//	SAY <text>   a warning for the user's terminal (printed as "ftpmount: <text>")
+//	OK           the mount is ready; nothing more follows
+//	ERR <why>    the mount failed; the process exits
+//
+// Its stderr is the logfile when there is one (a crash shows there),
+// else /dev/null: the terminal that started it never receives anything
+// once the command has returned, -o debug or not.
 const (
 	configFD = 3
 	readyFD  = 4
@@ -24,32 +32,38 @@ const (
 // daemonize starts the background process and waits until it says the
 // mount is ready or why it is not.
 func daemonize(c *config) int {
-	exe, err := os.Executable()
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintf(os.Stderr, "ftpmount: %v\n", err)
 		return 1
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fail(err)
 	}
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ftpmount: %v\n", err)
-		return 1
+		return fail(err)
 	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ftpmount: %v\n", err)
-		return 1
+		return fail(err)
 	}
 	// The arguments only say what this process is in ps: no password.
 	cmd := exec.Command(exe, c.Source.String(), c.Mountpoint)
-	cmd.Env = append(os.Environ(), daemonEnv+"=1")
+	cmd.Env = append(environWithout(passwordEnv), daemonEnv+"=1")
 	cmd.ExtraFiles = []*os.File{cfgR, readyW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if c.Debug && c.LogFile == "" {
-		cmd.Stderr = os.Stderr
+	cmd.Dir = "/"
+	if c.LogFile != "" {
+		f, err := openLogFile(c.LogFile)
+		if err != nil {
+			return fail(err)
+		}
+		defer f.Close()
+		cmd.Stderr = f
 	}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "ftpmount: starting the background process: %v\n", err)
-		return 1
+		return fail(fmt.Errorf("starting the background process: %v", err))
 	}
 	cfgR.Close()
 	readyW.Close()
@@ -57,42 +71,63 @@ func daemonize(c *config) int {
 	cfgW.Close()
 	if err != nil {
 		cmd.Process.Kill()
-		fmt.Fprintf(os.Stderr, "ftpmount: %v\n", err)
-		return 1
+		cmd.Wait()
+		return fail(err)
 	}
 
-	line := make(chan string, 1)
+	lines := make(chan string)
 	go func() {
-		s, _ := bufio.NewReader(readyR).ReadString('\n')
-		line <- strings.TrimSpace(s)
+		defer close(lines)
+		sc := bufio.NewScanner(readyR)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
 	}()
 	// Logging in and mounting are each bounded by the timeout; allow both
 	// and some slack before declaring the child lost.
-	limit := 2*c.Timeout + 15*time.Second
-	select {
-	case s := <-line:
-		if s == "OK" {
-			cmd.Process.Release()
-			return 0
+	limit := time.NewTimer(2*c.Timeout + 15*time.Second)
+	defer limit.Stop()
+	for {
+		select {
+		case s, ok := <-lines:
+			switch {
+			case !ok:
+				cmd.Wait()
+				return fail(fmt.Errorf("the background process exited before the mount was ready"))
+			case s == "OK":
+				cmd.Process.Release()
+				return 0
+			case strings.HasPrefix(s, "SAY "):
+				fmt.Fprintf(os.Stderr, "ftpmount: %s\n", s[4:])
+			case strings.HasPrefix(s, "ERR "):
+				cmd.Wait()
+				fmt.Fprintf(os.Stderr, "ftpmount: %s\n", s[4:])
+				return 1
+			}
+		case <-limit.C:
+			cmd.Process.Kill()
+			cmd.Wait()
+			return fail(fmt.Errorf("no mount after %v; gave up", 2*c.Timeout+15*time.Second))
 		}
-		cmd.Wait()
-		if msg, ok := strings.CutPrefix(s, "ERR "); ok {
-			fmt.Fprintf(os.Stderr, "ftpmount: %s\n", msg)
-		} else {
-			fmt.Fprintln(os.Stderr, "ftpmount: the background process exited before the mount was ready")
-		}
-	case <-time.After(limit):
-		cmd.Process.Kill()
-		cmd.Wait()
-		fmt.Fprintf(os.Stderr, "ftpmount: no mount after %v; gave up\n", limit)
 	}
-	return 1
+}
+
+// environWithout is the environment less the variable name.
+func environWithout(name string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // runChild is the background process: read the configuration, serve.
 func runChild() int {
 	cfgFile := os.NewFile(configFD, "config")
 	ready := os.NewFile(readyFD, "ready")
+	os.Unsetenv(daemonEnv)
 	var c config
 	err := json.NewDecoder(cfgFile).Decode(&c)
 	cfgFile.Close()

@@ -3,11 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/ftpmount/ftpmount/ftpconn"
+	"log/slog"
+	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
 // config is everything the command line says.
@@ -15,31 +19,34 @@ type config struct {
 	Source     source
 	Mountpoint string
 
-	Foreground  bool
-	Debug       bool // log FTP commands and replies
-	FuseDebug   bool // log FUSE requests
-	DirCache    time.Duration
-	Timeout     time.Duration
-	Connections int
-	AllowOther  bool
-	ReadOnly    bool
-	UID, GID    int
-	SpoolDir    string
-	RecoverDir  string
-	LogFile     string
-	user        string // -o user=, applied to Source
-	Umask       int
-	DefaultPerm bool // default_permissions: the kernel checks modes
-	Atomic      bool // upload to a temporary name, then rename
-	Encoding    string
-	DisableEPSV bool
-	Parallel    int
-	Readahead   int // KiB
+	Foreground   bool
+	LogLevel     slog.Level // -o loglevel=; -o debug is slog.LevelDebug (FTP commands and replies)
+	FuseDebug    bool       // log FUSE requests
+	DirCache     time.Duration
+	Timeout      time.Duration
+	Connections  int
+	AllowOther   bool
+	ReadOnly     bool
+	UID, GID     int
+	SpoolDir     string
+	RecoverDir   string
+	LogFile      string
+	user         string // -o user=, applied to Source
+	Umask        int
+	DefaultPerm  bool // default_permissions: the kernel checks modes
+	Atomic       bool // upload to a temporary name, then rename
+	Encoding     string
+	DisableEPSV  bool
+	Parallel     int
+	Readahead    int  // KiB
+	ReadaheadSet bool // given on the command line (warn when it cannot be applied)
+	AutoUnmount  bool // unmount when the daemon dies
 
 	// FTPS
 	ImplicitTLS bool
 	CAFile      string
 	Insecure    bool
+	Cert, Key   string // client certificate and its key (PEM)
 
 	// Where the password comes from, when the URL has none.
 	PasswordFile string
@@ -48,8 +55,8 @@ type config struct {
 
 const usage = `usage: ftpmount [options] SOURCE MOUNTPOINT
 
-SOURCE is ftp://[user[:password]@]host[:port][/path], or host[:port] for
-anonymous access. Options may come anywhere on the command line:
+SOURCE is ftp://[user[:password]@]host[:port][/path] (ftps:// for FTPS), or
+host[:port] for anonymous access. Options may come anywhere on the command line:
 
   -f                     stay in the foreground
   -d                     debug: like -o debug, and stay in the foreground
@@ -58,8 +65,12 @@ anonymous access. Options may come anywhere on the command line:
        timeout=SECONDS     give up on a silent server after this long (default 30)
        connections=N       at most N connections to the server (default 4)
        debug               log every FTP command and reply (password masked)
+       loglevel=LEVEL      error, warn, info (default) or debug
+       logfile=PATH        write log lines here (default: stderr in the
+                           foreground, syslog in the background)
        fuse_debug          log every FUSE request
        allow_other         let other users use the mount
+       auto_unmount        remove the mount if ftpmount dies
        ro                  read-only mount
        uid=N,gid=N         owner shown for all files (default: the mounting user)
        umask=OCTAL         permission bits to clear from 0666/0777 (default 022)
@@ -78,18 +89,20 @@ anonymous access. Options may come anywhere on the command line:
        netrc=PATH          take login and password from a netrc file (default ~/.netrc)
        implicit_tls        ftps:// with implicit TLS (port 990 by default)
        cafile=PATH         trust the CA certificates in PATH (PEM) for ftps://
+       cert=PATH           client certificate (PEM) for ftps://
+       key=PATH            its private key (PEM; default: in the cert= file)
        insecure            do not verify the server's certificate (warns)
        spool_dir=PATH      where files being written are staged (default $TMPDIR or /tmp)
        recovery_dir=PATH   where data of failed uploads is kept
-       logfile=PATH        append log lines here when in the background
   -h, --help             show this help
   -V, --version          show the version
 
-The password may also come from the environment variable FTPMOUNT_PASSWORD.
-ftps:// is explicit FTPS (AUTH TLS, port 21 by default); the certificate is
-verified against the system's roots and the host name.
+The password comes from the URL, password_file, $FTPMOUNT_PASSWORD or netrc;
+else, for a named user, it is asked on the terminal. ftps:// is explicit FTPS
+(AUTH TLS, port 21 by default); the certificate is verified against the
+system's roots and the host name.
 
-Unmount with: fusermount3 -u MOUNTPOINT
+Unmount with: fusermount3 -u MOUNTPOINT. See ftpmount(1).
 `
 
 // ignoredOptions are passed along by mount(8) and mount.fuse3 from fstab;
@@ -114,6 +127,7 @@ func parseArgs(args []string) (*config, error) {
 		GID:         os.Getgid(),
 		Umask:       0o022,
 		Readahead:   4096,
+		LogLevel:    slog.LevelInfo,
 	}
 	var pos []string
 	for i := 0; i < len(args); i++ {
@@ -126,7 +140,7 @@ func parseArgs(args []string) (*config, error) {
 		case a == "-f":
 			c.Foreground = true
 		case a == "-d":
-			c.Foreground, c.Debug = true, true
+			c.Foreground, c.LogLevel = true, slog.LevelDebug
 		case a == "-o":
 			if i+1 >= len(args) {
 				return nil, errors.New("-o needs a value")
@@ -164,8 +178,28 @@ func parseArgs(args []string) (*config, error) {
 	if src.Port == "" && c.ImplicitTLS {
 		src.Port = "990"
 	}
+	if (c.Cert == "") != (c.Key == "") && c.Key != "" {
+		return nil, errors.New("key= needs cert=")
+	}
+	if c.Cert != "" && !src.TLS {
+		return nil, errors.New("cert= needs an ftps:// source")
+	}
 	c.Source, c.Mountpoint = src, pos[1]
+	c.absPaths()
 	return c, nil
+}
+
+// absPaths makes the paths of c absolute: the background process works
+// from /.
+func (c *config) absPaths() {
+	for _, p := range []*string{&c.Mountpoint, &c.SpoolDir, &c.RecoverDir, &c.LogFile, &c.PasswordFile,
+		&c.NetrcFile, &c.CAFile, &c.Cert, &c.Key} {
+		if *p != "" {
+			if abs, err := filepath.Abs(*p); err == nil {
+				*p = abs
+			}
+		}
+	}
 }
 
 func (c *config) setOptions(list string) error {
@@ -188,24 +222,31 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		}
 		return nil
 	}
-	seconds := func(dst *time.Duration, minimum float64) error {
+	flag := func(dst *bool) error {
+		if hasVal {
+			return fmt.Errorf("takes no value (write %s, or leave it out)", name)
+		}
+		*dst = true
+		return nil
+	}
+	seconds := func(dst *time.Duration, minimum, maximum float64) error {
 		if err := needVal(); err != nil {
 			return err
 		}
 		f, err := strconv.ParseFloat(val, 64)
-		if err != nil || f < minimum {
-			return fmt.Errorf("%q is not a number of seconds >= %g", val, minimum)
+		if err != nil || math.IsNaN(f) || f < minimum || f > maximum {
+			return fmt.Errorf("%q is not a number of seconds from %g to %g", val, minimum, maximum)
 		}
 		*dst = time.Duration(f * float64(time.Second))
 		return nil
 	}
-	number := func(dst *int, minimum int) error {
+	number := func(dst *int, minimum, maximum int) error {
 		if err := needVal(); err != nil {
 			return err
 		}
 		n, err := strconv.Atoi(val)
-		if err != nil || n < minimum {
-			return fmt.Errorf("%q is not a whole number >= %d", val, minimum)
+		if err != nil || n < minimum || n > maximum {
+			return fmt.Errorf("%q is not a whole number from %d to %d", val, minimum, maximum)
 		}
 		*dst = n
 		return nil
@@ -217,25 +258,39 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		*dst = val
 		return nil
 	}
+	const day = 24 * 3600
 	switch name {
 	case "dir_cache":
-		return seconds(&c.DirCache, 0)
+		return seconds(&c.DirCache, 0, day)
 	case "timeout":
-		return seconds(&c.Timeout, 1)
+		return seconds(&c.Timeout, 1, day)
 	case "connections":
-		return number(&c.Connections, 1)
+		return number(&c.Connections, 1, 64)
 	case "uid":
-		return number(&c.UID, 0)
+		return number(&c.UID, 0, math.MaxUint32-1)
 	case "gid":
-		return number(&c.GID, 0)
+		return number(&c.GID, 0, math.MaxUint32-1)
 	case "debug":
-		c.Debug = true
+		var on bool
+		if err := flag(&on); err != nil {
+			return err
+		}
+		c.LogLevel = slog.LevelDebug
+	case "loglevel":
+		if err := needVal(); err != nil {
+			return err
+		}
+		l, err := parseLevel(val)
+		if err != nil {
+			return err
+		}
+		c.LogLevel = l
 	case "fuse_debug":
-		c.FuseDebug = true
+		return flag(&c.FuseDebug)
 	case "allow_other":
-		c.AllowOther = true
+		return flag(&c.AllowOther)
 	case "ro":
-		c.ReadOnly = true
+		return flag(&c.ReadOnly)
 	case "umask":
 		if err := needVal(); err != nil {
 			return err
@@ -246,15 +301,18 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		}
 		c.Umask = int(n)
 	case "default_permissions":
-		c.DefaultPerm = true
+		return flag(&c.DefaultPerm)
 	case "atomic":
-		c.Atomic = true
+		return flag(&c.Atomic)
+	case "auto_unmount":
+		return flag(&c.AutoUnmount)
 	case "readahead":
-		return number(&c.Readahead, 0)
+		c.ReadaheadSet = true
+		return number(&c.Readahead, 0, 1<<20)
 	case "parallel":
-		return number(&c.Parallel, 1)
+		return number(&c.Parallel, 1, 64)
 	case "disable_epsv":
-		c.DisableEPSV = true
+		return flag(&c.DisableEPSV)
 	case "encoding":
 		if err := needVal(); err != nil {
 			return err
@@ -264,19 +322,27 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		}
 		c.Encoding = val
 	case "user":
+		if !hasVal {
+			return nil // fstab's "user": any user may mount (mount(8) handles it)
+		}
 		return path(&c.user)
 	case "password_file":
 		return path(&c.PasswordFile)
 	case "netrc":
-		if hasVal {
-			return path(&c.NetrcFile)
+		if !hasVal {
+			return nil // the default, ~/.netrc
 		}
+		return path(&c.NetrcFile)
 	case "implicit_tls":
-		c.ImplicitTLS = true
+		return flag(&c.ImplicitTLS)
 	case "cafile":
 		return path(&c.CAFile)
+	case "cert":
+		return path(&c.Cert)
+	case "key":
+		return path(&c.Key)
 	case "insecure":
-		c.Insecure = true
+		return flag(&c.Insecure)
 	case "spool_dir":
 		return path(&c.SpoolDir)
 	case "recovery_dir":
@@ -284,7 +350,13 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 	case "logfile":
 		return path(&c.LogFile)
 	default:
-		if ignoredOptions[name] || strings.HasPrefix(name, "x-systemd.") || strings.HasPrefix(name, "comment=") || name == "comment" {
+		if strings.HasPrefix(name, "x-systemd.") || name == "comment" || strings.HasPrefix(name, "x-") {
+			return nil
+		}
+		if ignoredOptions[name] {
+			if hasVal {
+				return fmt.Errorf("takes no value")
+			}
 			return nil
 		}
 		return errors.New("unknown option")

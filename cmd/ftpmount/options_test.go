@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,7 +56,7 @@ func TestParseArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Mountpoint != "/mnt/x" || c.Source.Host != "h" || !c.Foreground || !c.Debug ||
+	if c.Mountpoint != "/mnt/x" || c.Source.Host != "h" || !c.Foreground || c.LogLevel != slog.LevelDebug ||
 		c.DirCache != 2500*time.Millisecond || c.Connections != 8 || c.Timeout != 7*time.Second {
 		t.Fatalf("parseArgs = %+v", c)
 	}
@@ -120,20 +121,27 @@ func TestCredentialSources(t *testing.T) {
 		{[]string{"ftp://bob@h/", "/m", "-o", "netrc=" + netrc}, "fromenv", "bob", "fromenv"},
 		{[]string{"h", "/m", "-o", "netrc=" + netrc}, "", "bob", "fromnetrc"},
 		{[]string{"zzz", "/m", "-o", "netrc=" + netrc}, "", "anon", "d"},
-		{[]string{"h", "/m", "-o", "user=carol,netrc=" + netrc}, "", "carol", ""}, // no entry is for carol
+		{[]string{"h", "/m", "-o", "user=carol,netrc=" + netrc}, "", "carol", "typed"}, // no entry is for carol: asked
+		{[]string{"ftp://anonymous@h/", "/m", "-o", "netrc=" + netrc}, "", "anonymous", ""},
 	}
 	for _, tc := range cases {
 		t.Setenv(passwordEnv, tc.env)
 		c, err := parseArgs(tc.args)
 		if err == nil {
-			err = resolveCredentials(c)
+			err = resolveCredentials(c, func(string) (string, error) { return "typed", nil })
 		}
 		if err != nil || c.Source.User != tc.user || c.Source.Password != tc.pw {
 			t.Errorf("%q env=%q: user %q password %q (%v), want %q %q", tc.args, tc.env, c.Source.User, c.Source.Password, err, tc.user, tc.pw)
 		}
 	}
 	c, _ := parseArgs([]string{"h", "/m", "-o", "password_file=/nonexistent"})
-	if err := resolveCredentials(c); err == nil {
+	if err := resolveCredentials(c, nil); err == nil {
 		t.Error("a missing password_file was accepted")
+	}
+	// A named user, no password anywhere, no terminal: one line naming the sources.
+	c, _ = parseArgs([]string{"ftp://carol@h/", "/m", "-o", "netrc=" + netrc})
+	err := resolveCredentials(c, func(string) (string, error) { return "", errNoTerminal })
+	if err == nil || !strings.Contains(err.Error(), "password_file") || !strings.Contains(err.Error(), passwordEnv) {
+		t.Errorf("no terminal: %v", err)
 	}
 }

@@ -1,22 +1,30 @@
 package main
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 // passwordEnv may hold the password.
 const passwordEnv = "FTPMOUNT_PASSWORD"
 
+// errNoTerminal: a password is needed and there is no terminal to ask on.
+var errNoTerminal = errors.New("no terminal")
+
 // resolveCredentials fills in the password (and, from netrc, the user) when
 // the URL had none. Order: URL, password_file, $FTPMOUNT_PASSWORD, netrc
-// (the named one, else ~/.netrc when it exists). It runs in the foreground
+// (the named one, else ~/.netrc when it exists), then, when a user is
+// named and stdin is a terminal, a prompt (as sshfs, curl and lftp do).
+// Without a terminal (fstab, systemd) a named user without a password is
+// one line naming the password sources. It runs in the foreground
 // process, so a missing file is reported before anything is mounted; the
 // background process receives the result over a pipe.
-func resolveCredentials(c *config) error {
+func resolveCredentials(c *config, prompt func(what string) (string, error)) error {
 	s := &c.Source
 	if s.Password != "" {
 		return nil
@@ -37,6 +45,26 @@ func resolveCredentials(c *config) error {
 		s.Password = pw
 		return nil
 	}
+	if err := fromNetrc(c); err != nil || s.Password != "" {
+		return err
+	}
+	if s.User == "" || s.User == "anonymous" || s.User == "ftp" {
+		return nil // anonymous: jlaffaye sends anonymous@ as RFC 1635 asks
+	}
+	pw, err := prompt(s.User + "@" + s.Host)
+	if errors.Is(err, errNoTerminal) {
+		return fmt.Errorf("no password for %s@%s and no terminal to ask on: put it in -o password_file=PATH, $%s, a netrc entry, or the URL", s.User, s.Host, passwordEnv)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the password: %v", err)
+	}
+	s.Password = pw
+	return nil
+}
+
+// fromNetrc takes login and password from netrc= or ~/.netrc.
+func fromNetrc(c *config) error {
+	s := &c.Source
 	path := c.NetrcFile
 	if path == "" {
 		home, err := os.UserHomeDir()
@@ -48,10 +76,11 @@ func resolveCredentials(c *config) error {
 			return nil
 		}
 	}
-	login, pw, err := netrcLookup(path, s.Host, s.User)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("netrc: %v", err)
 	}
+	login, pw := netrcLookup(string(b), s.Host, s.User)
 	if s.User == "" {
 		s.User = login
 	}
@@ -59,59 +88,20 @@ func resolveCredentials(c *config) error {
 	return nil
 }
 
-// netrcLookup finds the login and password for host in a netrc file: the
-// first "machine host" entry (with a matching login, when user is given),
-// else "default".
-func netrcLookup(path, host, user string) (login, password string, err error) {
-	f, err := os.Open(path)
+// terminalPrompt asks for the password on the terminal, without echo.
+func terminalPrompt(what string) (string, error) {
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return "", errNoTerminal
+	}
+	fmt.Fprintf(os.Stderr, "Password for %s: ", what)
+	b, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
-	defer f.Close()
-	var words []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		words = append(words, strings.Fields(line)...)
+	if len(b) == 0 {
+		return "", errors.New("empty password")
 	}
-	if err := sc.Err(); err != nil {
-		return "", "", err
-	}
-	type entry struct{ machine, login, password string }
-	var entries []entry
-	for i := 0; i < len(words); i++ {
-		switch words[i] {
-		case "machine":
-			if i+1 < len(words) {
-				entries = append(entries, entry{machine: words[i+1]})
-				i++
-			}
-		case "default":
-			entries = append(entries, entry{machine: "*"})
-		case "login", "password", "account":
-			if i+1 >= len(words) || len(entries) == 0 {
-				continue
-			}
-			e := &entries[len(entries)-1]
-			if words[i] == "login" {
-				e.login = words[i+1]
-			} else if words[i] == "password" {
-				e.password = words[i+1]
-			}
-			i++
-		case "macdef": // a macro runs to the next blank line; we have no lines here, so stop
-			i = len(words)
-		}
-	}
-	for _, want := range []string{host, "*"} {
-		for _, e := range entries {
-			if e.machine == want && (user == "" || e.login == user || e.login == "") {
-				return e.login, e.password, nil
-			}
-		}
-	}
-	return "", "", nil
+	return string(b), nil
 }

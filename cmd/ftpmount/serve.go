@@ -4,28 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/text/encoding"
-	"io"
-	"log"
-	"log/syslog"
+	"log/slog"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/text/encoding"
 
 	"github.com/ftpmount/ftpmount/fs"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
 // serve connects, mounts and serves until unmounted. ready, when not nil,
-// is the pipe to the waiting parent: it gets "OK" or "ERR <why>".
+// is the pipe to the waiting parent (see daemon.go).
 func serve(c *config, ready *os.File) int {
-	logger := newLogger(c, ready != nil)
+	background := ready != nil
 	fail := func(format string, args ...any) int {
 		msg := fmt.Sprintf(format, args...)
-		if ready != nil {
+		if background {
 			fmt.Fprintf(ready, "ERR %s\n", msg)
 			ready.Close()
 		} else {
@@ -33,14 +33,38 @@ func serve(c *config, ready *os.File) int {
 		}
 		return 1
 	}
-	var debugf func(string, ...any)
-	if c.Debug {
-		debugf = logger.Printf
-	}
-
-	tlsConf, err := tlsConfig(c, logger)
+	ls, logger, err := newLogging(c, background)
 	if err != nil {
 		return fail("%v", err)
+	}
+	switch {
+	case background:
+		ls.setTerminal(func(s string) { fmt.Fprintf(ready, "SAY %s\n", s) })
+		os.Chdir("/")
+	default:
+		ls.setTerminal(func(s string) { fmt.Fprintf(os.Stderr, "ftpmount: %s\n", s) })
+		os.Unsetenv(passwordEnv)
+	}
+	var debugf func(string, ...any)
+	if c.LogLevel <= slog.LevelDebug {
+		debugf = printfAt(logger, slog.LevelDebug)
+	}
+	warnf := printfAt(logger, slog.LevelWarn)
+
+	if err := checkDir("spool_dir", spoolDir(c)); err != nil {
+		return fail("%v", err)
+	}
+	if c.RecoverDir != "" {
+		if err := checkDir("recovery_dir", c.RecoverDir); err != nil {
+			return fail("%v", err)
+		}
+	}
+	tlsConf, err := tlsConfig(c, warnf)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if c.Readahead > 0 && c.ReadaheadSet && os.Geteuid() != 0 {
+		warnf("readahead=%d is ignored: only root can change a mount's readahead (the kernel's 128 KiB stays)", c.Readahead)
 	}
 	var enc encoding.Encoding
 	if c.Encoding != "" {
@@ -66,52 +90,75 @@ func serve(c *config, ready *os.File) int {
 	}
 	root := c.Source.Path
 	rootListing, err := client.List(ctx, root)
+	if err == nil {
+		err = checkRootIsDir(ctx, client, root, rootListing)
+	}
 	if err != nil {
 		client.Close()
-		return fail("cannot list %s on %s: %v", root, c.Source.Addr(), err)
+		return fail("%v", describeRootError(c, err))
 	}
 
-	srv, err := fs.Mount(c.Mountpoint, client, fs.Options{
-		Root:        root,
-		DirTTL:      c.DirCache,
-		KernelTTL:   min(c.DirCache, time.Second),
-		UID:         uint32(c.UID),
-		GID:         uint32(c.GID),
-		FileMode:    0o666 &^ uint32(c.Umask),
-		DirMode:     0o777 &^ uint32(c.Umask),
-		DefaultPerm: c.DefaultPerm,
-		Atomic:      c.Atomic,
-		Streams:     c.Connections / 2, // half the connections at most wait on writers
-		ReadaheadKB: c.Readahead,
-		RootListing: rootListing,
-		SpoolDir:    c.SpoolDir,
-		RecoverDir:  recoverDir(c),
-		FsName:      c.Source.String(),
-		AllowOther:  c.AllowOther,
-		ReadOnly:    c.ReadOnly,
-		FuseDebug:   c.FuseDebug,
-		Logf:        logger.Printf,
-		Debugf:      debugf,
+	var srv *fs.Server
+	hint, err := mountCaptured(func() error {
+		var err error
+		srv, err = fs.Mount(c.Mountpoint, client, fs.Options{
+			Root:        root,
+			DirTTL:      c.DirCache,
+			KernelTTL:   min(c.DirCache, time.Second),
+			UID:         uint32(c.UID),
+			GID:         uint32(c.GID),
+			FileMode:    0o666 &^ uint32(c.Umask),
+			DirMode:     0o777 &^ uint32(c.Umask),
+			DefaultPerm: c.DefaultPerm,
+			Atomic:      c.Atomic,
+			Streams:     c.Connections / 2, // half the connections at most wait on writers
+			ReadaheadKB: c.Readahead,
+			RootListing: rootListing,
+			SpoolDir:    c.SpoolDir,
+			RecoverDir:  recoverDir(c),
+			FsName:      c.Source.String(),
+			AllowOther:  c.AllowOther,
+			ReadOnly:    c.ReadOnly,
+			FuseDebug:   c.FuseDebug,
+			Logf:        warnf,
+			Debugf:      debugf,
+		})
+		return err
 	})
 	if err != nil {
 		client.Close()
+		if hint != "" {
+			return fail("cannot mount on %s: %s", c.Mountpoint, hint)
+		}
 		return fail("%v", err)
 	}
-	if ready != nil {
+	if c.AutoUnmount {
+		w, err := startWatcher(c.Mountpoint)
+		if err != nil {
+			srv.Unmount()
+			client.Close()
+			return fail("auto_unmount: %v", err)
+		}
+		defer w.Close()
+	}
+	ls.mountDone()
+	if background {
 		fmt.Fprintln(ready, "OK")
 		ready.Close()
 	}
+	sdNotify("READY=1")
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		for sig := range sigs {
-			logger.Printf("%v: unmounting %s", sig, c.Mountpoint)
+			sdNotify("STOPPING=1")
+			logger.Info(fmt.Sprintf("%v: unmounting %s", sig, c.Mountpoint))
 			if err := srv.Unmount(); err != nil {
 				// Busy: detach now, finish what is in flight, then exit.
-				logger.Printf("unmount: %v; detaching lazily", err)
+				logger.Info(fmt.Sprintf("unmount: %v; detaching lazily", err))
 				if err := syscall.Unmount(c.Mountpoint, syscall.MNT_DETACH); err != nil {
-					logger.Printf("lazy unmount: %v", err)
+					logger.Warn(fmt.Sprintf("lazy unmount: %v", err))
 				}
 			}
 		}
@@ -120,6 +167,39 @@ func serve(c *config, ready *os.File) int {
 	srv.WaitUploads()
 	client.Close()
 	return 0
+}
+
+// checkRootIsDir refuses a SOURCE path that names a file. A LIST of a file
+// lists that one file on most servers, so only a listing of exactly one
+// non-directory entry named like the path is looked at more closely, in
+// the parent's listing.
+func checkRootIsDir(ctx context.Context, client ftpconn.Client, root string, listing []ftpconn.Entry) error {
+	if root == "/" || len(listing) != 1 || listing[0].Type == ftpconn.TypeDir || listing[0].Name != path.Base(root) {
+		return nil
+	}
+	parent, err := client.List(ctx, path.Dir(root))
+	if err != nil {
+		return nil // cannot tell: mount it
+	}
+	for _, e := range parent {
+		if e.Name == path.Base(root) && e.Type == ftpconn.TypeFile {
+			return errSourceIsFile
+		}
+	}
+	return nil
+}
+
+var errSourceIsFile = errors.New("is a file")
+
+func describeRootError(c *config, err error) string {
+	root := c.Source.Path
+	switch {
+	case errors.Is(err, errSourceIsFile):
+		return fmt.Sprintf("%s on %s is a file, not a directory (mount its directory %s and open the file there)", root, c.Source.Addr(), path.Dir(root))
+	case errors.Is(err, ftpconn.ErrNotFound):
+		return fmt.Sprintf("%s does not exist on %s", root, c.Source.Addr())
+	}
+	return fmt.Sprintf("cannot list %s on %s: %v", root, c.Source.Addr(), err)
 }
 
 func describeDialError(c *config, err error) string {
@@ -135,19 +215,61 @@ func describeDialError(c *config, err error) string {
 			msg = fmt.Sprintf("%d %s", re.Code, re.Msg)
 		}
 	}
+	var pe *ftpconn.ProtocolError
 	switch {
+	case errors.As(err, &pe):
+		return fmt.Sprintf("%s is %s, not %s: %s", c.Source.Addr(), pe.What, wantedProtocol(c), protocolHint(c, pe))
+	case errors.Is(err, ftpconn.ErrNoAuthTLS):
+		return fmt.Sprintf("%s does not offer FTPS (AUTH TLS refused: %s): use ftp:// if it may be plain FTP, or -o implicit_tls if it is an implicit FTPS port", c.Source.Addr(), msg)
 	case errors.Is(err, ftpconn.ErrTLS) && c.ImplicitTLS && strings.Contains(msg, "does not look like a TLS handshake"):
 		return fmt.Sprintf("TLS with %s failed: the server does not start with TLS (explicit FTPS? drop -o implicit_tls)", c.Source.Addr())
+	case errors.Is(err, ftpconn.ErrTLS) && c.Cert != "" && strings.Contains(strings.ToLower(msg), "certificate"):
+		return fmt.Sprintf("TLS with %s failed: %s (check cert= and key=, and the server's CA with -o cafile=PATH)", c.Source.Addr(), msg)
 	case errors.Is(err, ftpconn.ErrTLS):
 		return fmt.Sprintf("TLS with %s failed: %s (use -o cafile=PATH to trust a CA, or -o insecure)", c.Source.Addr(), msg)
 	case c.Source.TLS && !c.ImplicitTLS && errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Sprintf("cannot connect to %s: no greeting within %v (implicit FTPS? add -o implicit_tls)", c.Source.Addr(), c.Timeout)
 	case errors.Is(err, ftpconn.ErrLogin):
 		return fmt.Sprintf("login refused by %s for user %s: %s", c.Source.Addr(), user, msg)
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
 		return fmt.Sprintf("cannot connect to %s: no answer within %v", c.Source.Addr(), c.Timeout)
 	}
 	return fmt.Sprintf("cannot connect to %s: %s", c.Source.Addr(), msg)
+}
+
+// wantedProtocol names what the command line asked for.
+func wantedProtocol(c *config) string {
+	switch {
+	case c.ImplicitTLS:
+		return "an implicit FTPS server"
+	case c.Source.TLS:
+		return "an FTPS server"
+	}
+	return "an FTP server"
+}
+
+// protocolHint says which source or option fits the server found.
+func protocolHint(c *config, pe *ftpconn.ProtocolError) string {
+	switch pe.Kind {
+	case ftpconn.ProtoTLS:
+		if c.Source.TLS {
+			return "add -o implicit_tls"
+		}
+		return "use ftps://HOST:PORT with -o implicit_tls"
+	case ftpconn.ProtoSSH:
+		return "this is SFTP, which ftpmount does not speak (use sshfs)"
+	case ftpconn.ProtoHTTP:
+		return "check the port (FTP is usually 21)"
+	}
+	return "check the host and port (FTP is usually 21, implicit FTPS 990)"
+}
+
+// spoolDir is where files being written are staged.
+func spoolDir(c *config) string {
+	if c.SpoolDir != "" {
+		return c.SpoolDir
+	}
+	return os.TempDir()
 }
 
 // recoverDir is where the data of failed uploads is kept.
@@ -162,21 +284,4 @@ func recoverDir(c *config) string {
 		return filepath.Join(home, ".local", "state", "ftpmount", "recovery")
 	}
 	return filepath.Join(os.TempDir(), "ftpmount-recovery")
-}
-
-// newLogger logs to stderr in the foreground; in the background to
-// logfile=, or to stderr with -o debug, or else to syslog where there is one.
-func newLogger(c *config, background bool) *log.Logger {
-	var w io.Writer = os.Stderr
-	if c.LogFile != "" {
-		if f, err := os.OpenFile(c.LogFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
-			w = f
-		}
-	} else if background && !c.Debug {
-		w = io.Discard
-		if sl, err := syslog.New(syslog.LOG_ERR|syslog.LOG_DAEMON, "ftpmount"); err == nil {
-			w = sl
-		}
-	}
-	return log.New(w, "ftpmount: ", log.LstdFlags|log.Lmicroseconds)
 }

@@ -23,25 +23,39 @@ type source struct {
 func parseSource(s string) (source, error) {
 	var src source
 	raw := s
+	scheme, rest, hasScheme := strings.Cut(s, "://")
 	switch {
-	case strings.HasPrefix(s, "ftps://"):
-		src.TLS = true
-		raw = "ftp://" + strings.TrimPrefix(s, "ftps://")
-	case strings.HasPrefix(s, "ftp://"):
-	case strings.Contains(s, "://"):
-		return src, fmt.Errorf("%q: only ftp:// and ftps:// sources are supported", redact(s))
-	default:
+	case !hasScheme:
 		raw = "ftp://" + s
+	case strings.EqualFold(scheme, "ftps"): // schemes are case-insensitive (RFC 3986 section 3.1)
+		src.TLS = true
+		raw = "ftp://" + rest
+	case strings.EqualFold(scheme, "ftp"):
+		raw = "ftp://" + rest
+	default:
+		return src, fmt.Errorf("%q: only ftp:// and ftps:// sources are supported", redact(s))
+	}
+	// A password with an unescaped '/', '#', '?' or '@' cuts the URL in the
+	// wrong place: say how to write it instead of just refusing.
+	hint := ""
+	if strings.Contains(rest, "@") || (!hasScheme && strings.Contains(s, "@")) {
+		hint = "; if the password has @ # / ? or :, percent-escape them (@ is %40, # %23, / %2F, ? %3F, : %3A) or use -o password_file=PATH"
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return src, fmt.Errorf("%q is not a valid source (want ftp://[user@]host[:port][/path])", redact(s))
+		return src, fmt.Errorf("%q is not a valid source (want ftp://[user@]host[:port][/path])%s", redact(s), hint)
 	}
 	if u.Hostname() == "" {
-		return src, fmt.Errorf("%q: no host name", redact(s))
+		return src, fmt.Errorf("%q: no host name%s", redact(s), hint)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return src, fmt.Errorf("%q: a source takes no ?query or #fragment (escape '#' as %%23)", redact(s))
+	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#") {
+		if hint == "" {
+			hint = " (escape '#' as %23 and '?' as %3F)"
+		}
+		return src, fmt.Errorf("%q: a source takes no ?query or #fragment%s", redact(s), hint)
+	}
+	if u.User != nil && strings.Contains(u.User.Username(), ":") {
+		return src, fmt.Errorf("%q: the user name has a ':'%s", redact(s), hint)
 	}
 	src.Host = u.Hostname()
 	src.Port = u.Port() // empty: the default, 21 (990 for implicit TLS); see config

@@ -4,13 +4,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"log"
 	"os"
 )
 
 // tlsConfig builds the TLS settings of an ftps:// mount: the system's roots
-// (plus cafile=) and the host name checked, unless insecure.
-func tlsConfig(c *config, logger *log.Logger) (*tls.Config, error) {
+// (plus cafile=) and the host name checked, unless insecure; a client
+// certificate with cert= and key= (PEM; key= may be left out when the key
+// is in the cert= file).
+func tlsConfig(c *config, warnf func(string, ...any)) (*tls.Config, error) {
 	if !c.Source.TLS {
 		return nil, nil
 	}
@@ -18,7 +19,7 @@ func tlsConfig(c *config, logger *log.Logger) (*tls.Config, error) {
 	if c.CAFile != "" {
 		pem, err := os.ReadFile(c.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("cafile: %v", err)
+			return nil, fmt.Errorf("cafile: %v", unwrapPath(err))
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
@@ -29,8 +30,19 @@ func tlsConfig(c *config, logger *log.Logger) (*tls.Config, error) {
 		}
 		conf.RootCAs = pool
 	}
+	if c.Cert != "" {
+		key := c.Key
+		if key == "" {
+			key = c.Cert
+		}
+		pair, err := tls.LoadX509KeyPair(c.Cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate (cert=%s, key=%s): %v", c.Cert, key, unwrapPath(err))
+		}
+		conf.Certificates = []tls.Certificate{pair}
+	}
 	if c.Insecure {
-		logger.Printf("warning: -o insecure: the server's certificate is not checked; anyone on the path can read and change the data")
+		warnf("-o insecure: the server's certificate is not checked; anyone on the path can read and change the data")
 		conf.InsecureSkipVerify = true
 	}
 	return conf, nil

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The options documented in three places must be the same set: -h (usage), the README's options
+// table, and the man page (doc/ftpmount.1, once present).
+
+// usageOptions are the -o names and flags listed by -h.
+func usageOptions() []string {
+	var out []string
+	for _, line := range strings.Split(usage, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case strings.HasPrefix(line, "       ") && !strings.HasPrefix(line, "        ") && f[0] != "ftpmount":
+			for _, part := range strings.Split(f[0], ",") {
+				name, _, _ := strings.Cut(part, "=")
+				out = append(out, name)
+			}
+		case strings.HasPrefix(line, "  -") && f[0] != "-o":
+			out = append(out, strings.TrimSuffix(f[0], ","))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+var readmeOption = regexp.MustCompile("`(-o [a-z_]+|-[a-zA-Z]|--[a-z]+)")
+
+// readmeOptions are the options in the first column of the README's options table.
+func readmeOptions(t *testing.T) []string {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `-") {
+			continue
+		}
+		cell := strings.Split(line, "|")[1]
+		for _, m := range readmeOption.FindAllStringSubmatch(cell, -1) {
+			name := strings.TrimPrefix(m[1], "-o ")
+			if name == "--help" || name == "--version" {
+				continue
+			}
+			out = append(out, name)
+			if strings.Contains(cell, "uid=N,gid=N") && name == "uid" {
+				out = append(out, "gid")
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func TestReadmeOptionsMatchUsage(t *testing.T) {
+	u := usageOptions()
+	u = slices.DeleteFunc(u, func(s string) bool { return s == "--help" || s == "--version" })
+	r := readmeOptions(t)
+	if len(u) < 30 {
+		t.Fatalf("found only %d options in the usage text: %q", len(u), u)
+	}
+	if !slices.Equal(u, r) {
+		t.Errorf("-h and the README's table differ:\n only in -h: %q\n only in README: %q", missing(u, r), missing(r, u))
+	}
+}
+
+// missing is what a has and b lacks.
+func missing(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
