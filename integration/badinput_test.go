@@ -59,6 +59,7 @@ func TestBadInputs(t *testing.T) {
 		{"ftp_on_ssh", "ftp://" + creds + sshAddr + "/", []string{to}, []string{"SSH server", "sshfs"}},
 		{"ftp_on_implicit_ftps", "ftp://" + creds + implicit.Addr + "/", []string{to}, []string{"TLS server", "implicit_tls"}},
 		{"ftps_on_implicit_port", "ftps://" + creds + implicit.Addr + "/", []string{to, "cafile=" + implicit.CAFile}, []string{"implicit FTPS", "add -o implicit_tls"}},
+		{"implicit_on_plain_ftp", "ftps://" + creds + srv.Addr + "/", []string{to, "implicit_tls"}, []string{"plain FTP server", "drop -o implicit_tls"}},
 		{"ftps_without_tls", "ftps://" + creds + srv.Addr + "/", []string{to}, []string{"does not offer FTPS", "ftp://"}},
 	}
 	for _, tc := range cases {

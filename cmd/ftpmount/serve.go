@@ -256,6 +256,8 @@ func protocolHint(c *config, pe *ftpconn.ProtocolError) string {
 			return "add -o implicit_tls"
 		}
 		return "use ftps://HOST:PORT with -o implicit_tls"
+	case ftpconn.ProtoFTP:
+		return "drop -o implicit_tls (explicit FTPS, AUTH TLS), or use ftp://"
 	case ftpconn.ProtoSSH:
 		return "this is SFTP, which ftpmount does not speak (use sshfs)"
 	case ftpconn.ProtoHTTP:
