@@ -7,16 +7,23 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 GOFMT = $(shell $(GO) env GOROOT)/bin/gofmt
 PREFIX ?= /usr/local
 
-.PHONY: build deps test race unit integration demo install lint clean bench bench-quick
+# nfpm builds the Debian package (make deb), run through the module proxy at a pinned version.
+NFPM = github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+ARCH ?= $(shell $(GO) env GOARCH)
+# The package version: 0.1.0 plus the commit, e.g. 0.1.0+git2e30bd0 (debian/changelog-free).
+VERSION ?= 0.1.0+git$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+.PHONY: build deps test race unit integration demo install lint clean bench bench-quick deb deb-test
 
 build:
-	$(GO) build -o bin/ftpmount ./cmd/ftpmount
+	$(GO) build -buildvcs=auto -o bin/ftpmount ./cmd/ftpmount
 
 deps:
 	bash scripts/install-deps.sh
 
 test: deps lint
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) deb-test
 
 race: test
 
@@ -34,6 +41,21 @@ demo: deps build
 # mount(8) and fstab entries of type fuse.ftpmount run mount.fuse3, which runs `ftpmount` from PATH.
 install: build
 	install -D -m 0755 bin/ftpmount $(DESTDIR)$(PREFIX)/bin/ftpmount
+	install -D -m 0644 doc/ftpmount.1 $(DESTDIR)$(PREFIX)/share/man/man1/ftpmount.1
+
+# bin/ftpmount_VERSION_ARCH.deb: the binary, the man page, README, LICENSE, example fstab lines
+# and systemd unit (packaging/).
+deb: build
+	gzip -9 -n -c doc/ftpmount.1 > bin/ftpmount.1.gz
+	rm -f bin/ftpmount_*.deb
+	VERSION=$(VERSION) ARCH=$(ARCH) $(GO) run $(NFPM) package --packager deb --config packaging/nfpm.yaml --target bin/
+
+# Installs the package built by `make deb` (as root), mounts vsftpd through an fstab entry of type
+# fuse.ftpmount with it (integration.TestInstalledPackage), and removes the package again.
+deb-test: deb
+	dpkg -i bin/ftpmount_*.deb
+	FTPMOUNT_PACKAGE_TEST=1 $(GO) test -count=1 -run TestInstalledPackage ./integration/; \
+	status=$$?; dpkg -r ftpmount >/dev/null; exit $$status
 
 # ftpmount against raw curl and rclone's mount on vsftpd, at 0 and 20 ms of added latency (as root;
 # about half an hour). Prints a markdown table; writes bench-results/bench.md and bench.png.

@@ -66,6 +66,7 @@ type client struct {
 func Dial(ctx context.Context, cfg Config) (Client, error) {
 	c := &client{cfg: cfg.withDefaults()}
 	c.pool = newPool(c.cfg)
+	c.cfg.Activity.setPool(c.pool)
 	cn, err := c.pool.get(ctx)
 	if err != nil {
 		return nil, err

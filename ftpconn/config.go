@@ -38,6 +38,9 @@ type Config struct {
 	// Debugf, when set, receives every command and reply (PASS masked)
 	// and the decisions this package takes (retries, reclaims).
 	Debugf func(format string, args ...any)
+	// Activity, when set, is kept up to date with uploads and connections
+	// (see activity.go).
+	Activity *Activity
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 }

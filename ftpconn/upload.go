@@ -80,6 +80,8 @@ func (e *shortUpload) Error() string {
 // store makes p hold the bytes of src, given that the server holds
 // [0, from) already, and checks the resulting size.
 func (c *client) store(ctx context.Context, p string, src source, from int64) error {
+	src, done := c.cfg.Activity.track(p, src) // activity.go
+	defer done()
 	offset := from
 	var last error
 	for attempt := 0; attempt < maxAttempts; attempt++ {

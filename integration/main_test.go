@@ -49,7 +49,7 @@ func binary(t *testing.T) string {
 // build compiles ../cmd/ftpmount (go test runs in this package's directory) to out, with the go
 // command that runs the tests: go test puts its own GOROOT/bin first on the test's PATH.
 func build(out string) error {
-	cmd := exec.Command("go", "build", "-o", out, "../cmd/ftpmount")
+	cmd := exec.Command("go", "build", "-buildvcs=auto", "-o", out, "../cmd/ftpmount")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, b)
 	}

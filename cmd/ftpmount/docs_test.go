@@ -82,3 +82,57 @@ func missing(a, b []string) []string {
 	}
 	return out
 }
+
+// manOptions are the options the man page lists under OPTIONS (.TP then .B/.BI/.BR name).
+func manOptions(t *testing.T) []string {
+	b, err := os.ReadFile("../../doc/ftpmount.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start, end := strings.Index(text, ".SH OPTIONS"), strings.Index(text, ".SH PASSWORD")
+	if start < 0 || end < start {
+		t.Fatal("no OPTIONS section in doc/ftpmount.1")
+	}
+	lines := strings.Split(text[start:end], "\n")
+	var out []string
+	for i := 1; i < len(lines); i++ {
+		if lines[i-1] != ".TP" {
+			continue
+		}
+		f := strings.Fields(lines[i])
+		if len(f) < 2 || f[1] == `"\-o` {
+			continue
+		}
+		if strings.Contains(lines[i], "gid=") {
+			out = append(out, "gid")
+		}
+		for _, w := range f[1:] {
+			w = strings.Trim(w, `",`)
+			w = strings.ReplaceAll(w, `\-`, "-")
+			w = strings.ReplaceAll(w, `\fR,\fPgid=`, ",gid=")
+			if !strings.HasPrefix(w, "-") && !strings.HasSuffix(w, "=") && !regexp.MustCompile(`^[a-z_]+$`).MatchString(w) {
+				continue
+			}
+			for _, part := range strings.Split(w, ",") {
+				name, _, _ := strings.Cut(part, "=")
+				if name != "" && name != "N" && name != "--help" && name != "--version" {
+					out = append(out, name)
+				}
+			}
+			if f[0] == ".B" || f[0] == ".BI" {
+				break // the rest is the argument
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func TestManPageOptionsMatchUsage(t *testing.T) {
+	u := usageOptions()
+	m := manOptions(t)
+	if !slices.Equal(u, m) {
+		t.Errorf("-h and doc/ftpmount.1 differ:\n only in -h: %q\n only in the man page: %q", missing(u, m), missing(m, u))
+	}
+}

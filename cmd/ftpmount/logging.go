@@ -42,6 +42,24 @@ type logSetup struct {
 	stamp    bool           // GUARDED_BY(mu): prefix lines with the time (log files)
 	sys      *syslog.Writer // GUARDED_BY(mu): background without logfile
 	terminal func(string)   // GUARDED_BY(mu): mount-time warnings; nil once ready
+	recent   []logEntry     // GUARDED_BY(mu): the last maxRecent warnings and errors, for status
+}
+
+// logEntry is one warning or error kept for `ftpmount status`.
+type logEntry struct {
+	Time  time.Time `json:"time"`
+	Level string    `json:"level"`
+	Msg   string    `json:"msg"`
+}
+
+// maxRecent is how many warnings and errors status shows.
+const maxRecent = 10
+
+// recentProblems returns the last warnings and errors, oldest first.
+func (ls *logSetup) recentProblems() []logEntry {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return append([]logEntry(nil), ls.recent...)
 }
 
 // parseLevel reads -o loglevel=.
@@ -114,6 +132,12 @@ func (ls *logSetup) setTerminal(fn func(string)) {
 func (ls *logSetup) emit(l slog.Level, msg string) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
+	if l >= slog.LevelWarn {
+		if len(ls.recent) == maxRecent {
+			ls.recent = ls.recent[1:]
+		}
+		ls.recent = append(ls.recent, logEntry{Time: time.Now(), Level: strings.TrimSuffix(levelWord(l), ": "), Msg: msg})
+	}
 	if ls.terminal != nil && l >= slog.LevelWarn && ls.dst != os.Stderr {
 		ls.terminal(levelWord(l) + msg)
 	}

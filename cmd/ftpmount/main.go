@@ -27,6 +27,9 @@ func run(args []string) int {
 	if os.Getenv(watchEnv) == "1" {
 		return runWatcher(args)
 	}
+	if len(args) > 0 && args[0] == "status" {
+		return runStatus(args[1:])
+	}
 	c, err := parseArgs(args)
 	switch {
 	case errors.Is(err, errHelp):

@@ -54,6 +54,7 @@ type config struct {
 }
 
 const usage = `usage: ftpmount [options] SOURCE MOUNTPOINT
+       ftpmount status [--json] MOUNTPOINT
 
 SOURCE is ftp://[user[:password]@]host[:port][/path] (ftps:// for FTPS), or
 host[:port] for anonymous access. Options may come anywhere on the command line:

@@ -72,7 +72,9 @@ func serve(c *config, ready *os.File) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout+5*time.Second)
 	defer cancel()
+	activity := ftpconn.NewActivity()
 	client, err := ftpconn.Dial(ctx, ftpconn.Config{
+		Activity:      activity,
 		Addr:          c.Source.Addr(),
 		User:          c.Source.User,
 		Password:      c.Source.Password,
@@ -141,6 +143,18 @@ func serve(c *config, ready *os.File) int {
 		}
 		defer w.Close()
 	}
+	started := time.Now()
+	stopStatus, err := serveStatus(c.Mountpoint, func() statusReport {
+		return statusReport{
+			Source: c.Source.String(), Mountpoint: c.Mountpoint, PID: os.Getpid(), Started: started,
+			Activity: activity.View(), Mount: srv.Status(), Problems: ls.recentProblems(),
+		}
+	})
+	if err != nil {
+		warnf("ftpmount status will not answer for this mount: %v", err)
+	} else {
+		defer stopStatus()
+	}
 	ls.mountDone()
 	if background {
 		fmt.Fprintln(ready, "OK")
@@ -164,9 +178,40 @@ func serve(c *config, ready *os.File) int {
 		}
 	}()
 	srv.Wait()
-	srv.WaitUploads()
+	waitUploads(srv, activity, logger)
 	client.Close()
 	return 0
+}
+
+// waitUploads waits for the uploads still running after the unmount, and
+// says every few seconds how far they are (at info level: on the terminal
+// of a foreground mount).
+func waitUploads(srv *fs.Server, activity *ftpconn.Activity, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		srv.WaitUploads()
+		close(done)
+	}()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	first := time.After(300 * time.Millisecond)
+	for {
+		select {
+		case <-done:
+			return
+		case <-first:
+		case <-tick.C:
+		}
+		v := activity.View()
+		if len(v.Uploads) == 0 {
+			continue
+		}
+		var parts []string
+		for _, u := range v.Uploads {
+			parts = append(parts, u.Path+" "+progress(u))
+		}
+		logger.Info(fmt.Sprintf("waiting for %d upload(s) before exiting: %s", len(v.Uploads), strings.Join(parts, "; ")))
+	}
 }
 
 // checkRootIsDir refuses a SOURCE path that names a file. A LIST of a file
