@@ -49,7 +49,7 @@ func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.Att
 	if errno != 0 {
 		return errno
 	}
-	e := ftpconn.Entry{Name: path.Base(p), Type: ftpconn.TypeDir}
+	e := ftpconn.Entry{Name: path.Base(p), Type: ftpconn.TypeDir, ModTime: d.m.mounted}
 	if !d.IsRoot() {
 		got, err := d.m.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
 		if err != nil {
@@ -139,9 +139,10 @@ func (d *dirNode) readdir(ctx context.Context) (gofs.DirStream, uint64, syscall.
 	if !d.IsRoot() {
 		d.m.dirs.Prefetch(d.m.dirs.SiblingDirs(p))
 	}
-	out := make([]fuse.DirEntry, len(entries))
-	for i, e := range entries {
-		out[i] = fuse.DirEntry{Name: e.Name, Mode: stableMode(e.Type)}
+	out := make([]fuse.DirEntry, 0, len(entries)+2)
+	out = append(out, fuse.DirEntry{Name: ".", Mode: syscall.S_IFDIR}, fuse.DirEntry{Name: "..", Mode: syscall.S_IFDIR}) // for ls -a
+	for _, e := range entries {
+		out = append(out, fuse.DirEntry{Name: e.Name, Mode: stableMode(e.Type)})
 	}
 	return gofs.NewListDirStream(out), version, 0
 }

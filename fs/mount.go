@@ -52,13 +52,14 @@ type mount struct {
 	dirs    *cache.Dirs
 	uploads sync.WaitGroup // uploads in flight, waited for at shutdown
 	streams chan struct{}  // one token per streamed upload running; nil when off
+	mounted time.Time      // shown as the root's times: the root has no listing entry of its own
 }
 
 // Mount mounts the server behind client at mountpoint. The caller serves
 // until the returned server's Wait returns, then calls Shutdown.
 func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error) {
 	o = o.withDefaults()
-	m := &mount{opts: o, client: client}
+	m := &mount{opts: o, client: client, mounted: o.Now()}
 	if o.Streams > 0 {
 		m.streams = make(chan struct{}, o.Streams)
 	}
@@ -69,6 +70,7 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	root := &dirNode{m: m}
 	kt := o.KernelTTL
 	fopts := &gofs.Options{
+		RootStableAttr:  &gofs.StableAttr{Ino: 1, Mode: syscall.S_IFDIR}, // else stat shows inode 0
 		EntryTimeout:    &kt,
 		AttrTimeout:     &kt,
 		NegativeTimeout: &kt,
@@ -191,7 +193,7 @@ func (m *mount) fillAttr(e ftpconn.Entry, out *fuse.Attr) {
 	out.Blocks = (out.Size + 511) / 512
 	out.Blksize = 1 << 16
 	if !e.ModTime.IsZero() {
-		out.SetTimes(nil, &e.ModTime, &e.ModTime)
+		out.SetTimes(&e.ModTime, &e.ModTime, &e.ModTime) // FTP keeps no access time
 	}
 	out.Uid, out.Gid = m.opts.UID, m.opts.GID
 }
