@@ -1,9 +1,16 @@
 package integration
 
 import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
 )
 
 // TestAutoUnmount kills the daemon of a mount made with -o auto_unmount: the mount must go away on
@@ -28,4 +35,118 @@ func TestAutoUnmount(t *testing.T) {
 	eventually(t, "the mount of the killed daemon to be removed", func() (bool, string) {
 		return !isMounted(m.Dir), "still mounted"
 	})
+}
+
+// startForeground runs ftpmount -f SOURCE DIR -o opts with extra environment, and returns the
+// command, its stderr and a channel that gets its exit. Cleanup kills it and removes the mount.
+func startForeground(t *testing.T, source, dir string, env []string, opts ...string) (*exec.Cmd, *lockedBuffer, chan error) {
+	t.Helper()
+	cmd := exec.Command(binary(t), source, dir, "-f", "-o", strings.Join(opts, ","))
+	cmd.Env = append(os.Environ(), env...)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if isMounted(dir) {
+			abortFUSE(dir)
+			syscall.Unmount(dir, syscall.MNT_DETACH)
+		}
+		if !isMounted(dir) {
+			os.Remove(dir)
+		}
+	})
+	return cmd, stderr, exited
+}
+
+// TestStopShowsUploads stops a foreground mount (SIGTERM) while an upload hangs: the command must
+// say which upload it waits for and how far it is, then exit once that upload has ended (here:
+// failed by the timeout).
+func TestStopShowsUploads(t *testing.T) {
+	t.Parallel()
+	requireEnv(t)
+	s := ftptest.Start(t, ftptest.Options{})
+	p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{Upload: func(path string, _ int64) *ftptest.Cut {
+		if path == "/big.bin" {
+			return &ftptest.Cut{After: 1 << 20, Stall: true}
+		}
+		return nil
+	}})
+	dir := newMountDir(t)
+	cmd, stderr, exited := startForeground(t, ftpURL("test", "secret", p.Addr), dir, nil,
+		"timeout=8", "spool_dir="+t.TempDir(), "recovery_dir="+t.TempDir())
+	eventually(t, "the foreground mount to be ready", func() (bool, string) { return isMounted(dir), stderr.String() })
+	local := filepath.Join(t.TempDir(), "big.bin")
+	randomFile(t, local, 3<<20)
+	go try(cmdTimeout, "/", "cp "+q(local)+" "+q(filepath.Join(dir, "big.bin")))
+	eventually(t, "the upload to start", func() (bool, string) {
+		r := command(cmdTimeout, "/", nil, binary(t), "status", dir)
+		return strings.Contains(r.stdout, "sending /big.bin"), r.String()
+	})
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the stopping command to show the upload it waits for", func() (bool, string) {
+		out := stderr.String()
+		return strings.Contains(out, "waiting for 1 upload(s) before exiting: /big.bin ") && strings.Contains(out, " of 3.0 MiB"), out
+	})
+	select {
+	case <-exited:
+	case <-time.After(cmdTimeout):
+		t.Fatalf("ftpmount -f did not exit after the upload ended; stderr:\n%s", stderr.String())
+	}
+	t.Logf("stderr:\n%s", stderr.String())
+}
+
+// TestSystemdNotify runs ftpmount -f as systemd would run a Type=notify service: it must send
+// READY=1 on $NOTIFY_SOCKET once the mount answers, and STOPPING=1 on SIGTERM.
+func TestSystemdNotify(t *testing.T) {
+	t.Parallel()
+	srv := startVsftpd(t)
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 4)
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, _, err := ln.ReadFromUnix(buf)
+			if err != nil {
+				return
+			}
+			got <- string(buf[:n])
+		}
+	}()
+	dir := newMountDir(t)
+	cmd, stderr, exited := startForeground(t, srv.ftpURL(), dir, []string{"NOTIFY_SOCKET=" + sock}, dirCacheFast)
+	select {
+	case msg := <-got:
+		if msg != "READY=1" {
+			t.Errorf("first notification %q, want READY=1", msg)
+		}
+		if !isMounted(dir) {
+			t.Error("READY=1 came before the mount")
+		}
+	case <-time.After(cmdTimeout):
+		t.Fatalf("no READY=1; stderr:\n%s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case msg := <-got:
+		if msg != "STOPPING=1" {
+			t.Errorf("notification after SIGTERM %q, want STOPPING=1", msg)
+		}
+	case <-time.After(cmdTimeout):
+		t.Error("no STOPPING=1 after SIGTERM")
+	}
+	if err := <-exited; err != nil {
+		t.Errorf("ftpmount -f after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+	}
 }

@@ -143,6 +143,10 @@ func serve(c *config, ready *os.File) int {
 		}
 		defer w.Close()
 	}
+	// Signals are ours before anyone is told the mount is ready: a SIGTERM
+	// right after READY=1 must unmount, not kill.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	started := time.Now()
 	stopStatus, err := serveStatus(c.Mountpoint, func() statusReport {
 		return statusReport{
@@ -162,44 +166,46 @@ func serve(c *config, ready *os.File) int {
 	}
 	sdNotify("READY=1")
 
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	exiting := make(chan struct{})
+	defer close(exiting)
 	go func() {
+		first := true
 		for sig := range sigs {
 			sdNotify("STOPPING=1")
 			logger.Info(fmt.Sprintf("%v: unmounting %s", sig, c.Mountpoint))
 			if err := srv.Unmount(); err != nil {
 				// Busy: detach now, finish what is in flight, then exit.
-				logger.Info(fmt.Sprintf("unmount: %v; detaching lazily", err))
+				// go-fuse's error holds fusermount3's lines: keep it one line.
+				logger.Info(fmt.Sprintf("unmount: %s; detaching lazily", strings.Join(strings.Fields(err.Error()), " ")))
 				if err := syscall.Unmount(c.Mountpoint, syscall.MNT_DETACH); err != nil {
 					logger.Warn(fmt.Sprintf("lazy unmount: %v", err))
 				}
 			}
+			if first {
+				first = false
+				go reportUploads(activity, logger, exiting)
+			}
 		}
 	}()
 	srv.Wait()
-	waitUploads(srv, activity, logger)
+	srv.WaitUploads()
 	client.Close()
 	return 0
 }
 
-// waitUploads waits for the uploads still running after the unmount, and
-// says every few seconds how far they are (at info level: on the terminal
-// of a foreground mount).
-func waitUploads(srv *fs.Server, activity *ftpconn.Activity, logger *slog.Logger) {
-	done := make(chan struct{})
-	go func() {
-		srv.WaitUploads()
-		close(done)
-	}()
+// reportUploads says every two seconds, until exiting is closed, how far
+// the uploads still running are (at info level: on the terminal of a
+// foreground mount), so that a stop that waits for them is not a silent
+// hang.
+func reportUploads(activity *ftpconn.Activity, logger *slog.Logger, exiting <-chan struct{}) {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	first := time.After(300 * time.Millisecond)
+	wait := time.After(300 * time.Millisecond)
 	for {
 		select {
-		case <-done:
+		case <-exiting:
 			return
-		case <-first:
+		case <-wait:
 		case <-tick.C:
 		}
 		v := activity.View()
