@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,5 +149,64 @@ func TestSystemdNotify(t *testing.T) {
 	}
 	if err := <-exited; err != nil {
 		t.Errorf("ftpmount -f after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+	}
+}
+
+// TestDaemonEnvironment: the background process runs from / (it holds no directory busy) and its
+// environment has no FTPMOUNT_PASSWORD, though the password came from there.
+func TestDaemonEnvironment(t *testing.T) {
+	t.Parallel()
+	srv := startVsftpd(t)
+	dir := newMountDir(t)
+	m := &mountPoint{Dir: dir}
+	t.Cleanup(func() { m.unmount(t) })
+	cwd := t.TempDir()
+	r := command(cmdTimeout, cwd, nil, "env", "FTPMOUNT_PASSWORD="+srv.Password, binary(t),
+		"ftp://"+srv.User+"@"+srv.Addr+"/", dir)
+	if r.err != nil {
+		t.Fatalf("mount: %v", r)
+	}
+	var found bool
+	for _, p := range processesMatching(dir) {
+		env, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.pid), "environ"))
+		if err != nil || !strings.Contains(p.cmdline, "ftpmount") {
+			continue
+		}
+		found = true
+		if strings.Contains(string(env), "FTPMOUNT_PASSWORD") || strings.Contains(string(env), srv.Password) {
+			t.Errorf("the daemon's environment has the password: %q", p.cmdline)
+		}
+		if wd, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.pid), "cwd")); wd != "/" {
+			t.Errorf("the daemon runs in %q, want /", wd)
+		}
+	}
+	if !found {
+		t.Fatal("no daemon found")
+	}
+}
+
+// TestPasswordPrompt: a URL with a user and no password anywhere, run on a terminal (script(1)
+// gives it one), asks for the password without echoing it and mounts with it.
+func TestPasswordPrompt(t *testing.T) {
+	t.Parallel()
+	requireEnv(t, "script")
+	srv := startVsftpd(t)
+	srv.sh(t, srv.DataDir, "echo x > p.txt")
+	dir := newMountDir(t)
+	m := &mountPoint{Dir: dir}
+	t.Cleanup(func() { m.unmount(t) })
+	inner := q(binary(t)) + " " + q("ftp://"+srv.User+"@"+srv.Addr+"/") + " " + q(dir) + " -o netrc=/dev/null"
+	r := try(cmdTimeout, "/", "printf '%s\\n' "+q(srv.Password)+" | script -qec "+q(inner)+" /dev/null")
+	if r.err != nil {
+		t.Fatalf("mount on a terminal: %v", r)
+	}
+	if !strings.Contains(r.stdout, "Password for "+srv.User+"@127.0.0.1:") {
+		t.Errorf("no prompt on the terminal: %q", r.stdout)
+	}
+	if strings.Count(r.stdout, srv.Password) > 1 { // script(1) shows the typed line once, as input
+		t.Errorf("the password was echoed: %q", r.stdout)
+	}
+	if got := sh(t, dir, "cat p.txt"); got != "x\n" {
+		t.Errorf("through the mount: %q", got)
 	}
 }
