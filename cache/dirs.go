@@ -3,7 +3,7 @@ package cache
 import (
 	"context"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +31,21 @@ type DirsConfig struct {
 // its listing even when TTL is zero.
 const minLookupAge = time.Second
 
+// slowListingFactor: a listing that took D to arrive is trusted for at
+// least slowListingFactor×D (when the TTL is not zero). Listing a
+// directory of a million entries takes seconds; with a 5 s TTL alone, the
+// lookups that follow the readdir would find it stale and list it again
+// and again (seen: a cold `ls -l` of 200,000 entries took 20-45 s, most
+// of it spent re-listing). So re-listing costs at most a third of the
+// time spent on a huge directory, and the staleness bound grows with the
+// directory: TTL, or twice the listing's own duration when that is longer.
+const slowListingFactor = 2
+
+// minLRUAge keeps listings (fresh or not) for at least this long: the
+// LRU's expiry only bounds memory, and a stale listing still names the
+// sibling directories to prefetch.
+const minLRUAge = time.Minute
+
 // Dirs is the listing cache of one mount.
 //
 // Lock order: Dirs.mu, then listing.mu.
@@ -53,11 +68,31 @@ type Dirs struct {
 
 // listing is one directory as the server last showed it, plus our changes.
 type listing struct {
-	fetched time.Time
+	// arrived is when the listing's last byte came; zero for a listing
+	// that raced with a local change (usable once, then fetched again).
+	arrived time.Time
+	took    time.Duration // from sending the command to arrived
 
 	mu      sync.Mutex
-	entries map[string]ftpconn.Entry // GUARDED_BY(mu)
-	version uint64                   // GUARDED_BY(mu): changes whenever entries do
+	entries *table // GUARDED_BY(mu): see table.go for what the lock covers
+	version uint64 // GUARDED_BY(mu): changes whenever entries do
+}
+
+// until is when l goes stale for callers that accept listings up to
+// maxAge old (see slowListingFactor); zero when it is stale already.
+func (l *listing) until(maxAge time.Duration) time.Time {
+	if l.arrived.IsZero() {
+		return time.Time{}
+	}
+	if maxAge > 0 {
+		maxAge = max(maxAge, slowListingFactor*l.took)
+	}
+	return l.arrived.Add(maxAge)
+}
+
+// fresh reports whether l is younger than maxAge at now.
+func (l *listing) fresh(now time.Time, maxAge time.Duration) bool {
+	return now.Before(l.until(maxAge))
 }
 
 // fetch is one LIST in progress; latecomers wait on done.
@@ -77,7 +112,7 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 	}
 	// The LRU's own expiry only frees memory; freshness is judged with
 	// the injected clock. A TTL of zero would mean "never expire" to it.
-	lruTTL := max(cfg.TTL, minLookupAge) * 2
+	lruTTL := max(cfg.TTL*2, minLRUAge)
 	return &Dirs{
 		client:      client,
 		ttl:         cfg.TTL,
@@ -102,30 +137,18 @@ func (d *Dirs) List(ctx context.Context, dir string) ([]ftpconn.Entry, error) {
 // ListVersion is List, and the version of the listing it used: the same
 // number means the same entries (see Version).
 func (d *Dirs) ListVersion(ctx context.Context, dir string) ([]ftpconn.Entry, uint64, error) {
-	l, err := d.get(ctx, dir, d.ttl)
+	s, err := d.Snapshot(ctx, dir)
 	if err != nil {
 		return nil, 0, err
 	}
-	l.mu.Lock()
-	out := make([]ftpconn.Entry, 0, len(l.entries))
-	for _, e := range l.entries {
-		out = append(out, e)
-	}
-	v := l.version
-	l.mu.Unlock()
-	out, pending := d.withPending(dir, out)
-	if pending {
-		v = 0 // files being written: their sizes move; never let the kernel cache this
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, v, nil
+	return s.all(), s.version, nil
 }
 
 // Version is the version of dir's listing when it is cached and younger
 // than the TTL, else 0.
 func (d *Dirs) Version(dir string) uint64 {
 	l, ok := d.lru.Peek(dir)
-	if !ok || d.now().Sub(l.fetched) >= d.ttl {
+	if !ok || !l.fresh(d.now(), d.ttl) {
 		return 0
 	}
 	if d.hasPending(dir) {
@@ -134,6 +157,17 @@ func (d *Dirs) Version(dir string) uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.version
+}
+
+// FreshUntil is when the cached listing of dir goes stale; zero when
+// there is none, or while dir holds files being written (their sizes
+// move). Until then, what it says may be cached by the kernel too.
+func (d *Dirs) FreshUntil(dir string) time.Time {
+	l, ok := d.lru.Peek(dir)
+	if !ok || d.hasPending(dir) {
+		return time.Time{}
+	}
+	return l.until(d.ttl)
 }
 
 // Lookup finds name in dir. It fails with ftpconn.ErrNotFound when the name
@@ -147,7 +181,7 @@ func (d *Dirs) Lookup(ctx context.Context, dir, name string) (ftpconn.Entry, err
 		return ftpconn.Entry{}, err
 	}
 	l.mu.Lock()
-	e, ok := l.entries[name]
+	e, ok := l.entries.get(name)
 	l.mu.Unlock()
 	if !ok {
 		return ftpconn.Entry{}, &ftpconn.ReplyError{Op: "lookup", Path: path.Join(dir, name), Msg: "not in listing", Kind: ftpconn.ErrNotFound}
@@ -158,7 +192,7 @@ func (d *Dirs) Lookup(ctx context.Context, dir, name string) (ftpconn.Entry, err
 // get returns a listing of dir younger than maxAge, fetching it if needed.
 // Concurrent callers for one dir share one fetch.
 func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*listing, error) {
-	if l, ok := d.lru.Get(dir); ok && d.now().Sub(l.fetched) < maxAge {
+	if l, ok := d.lru.Get(dir); ok && l.fresh(d.now(), maxAge) {
 		return l, nil
 	}
 	d.mu.Lock()
@@ -202,13 +236,13 @@ func (d *Dirs) run(dir string, f *fetch) {
 		if raced && try == 0 {
 			continue
 		}
-		l := &listing{fetched: start, entries: make(map[string]ftpconn.Entry, len(entries)), version: d.seq.Add(1)}
-		for _, e := range entries {
-			d.refineTime(dir, &e)
-			l.entries[e.Name] = e
+		for i := range entries {
+			d.refineTime(dir, &entries[i])
 		}
+		arrived := d.now()
+		l := &listing{arrived: arrived, took: arrived.Sub(start), entries: newTable(entries), version: d.seq.Add(1)}
 		if raced {
-			l.fetched = time.Time{} // usable now, refetched next time
+			l.arrived = time.Time{} // usable now, refetched next time
 		}
 		d.lru.Add(dir, l)
 		f.l = l
@@ -218,12 +252,12 @@ func (d *Dirs) run(dir string, f *fetch) {
 
 // Put records that dir now holds e (the mount created or changed it).
 func (d *Dirs) Put(dir string, e ftpconn.Entry) {
-	d.change(dir, func(l *listing) { l.entries[e.Name] = e })
+	d.change(dir, func(l *listing) { l.entries.put(e) })
 }
 
 // Remove records that name is gone from dir.
 func (d *Dirs) Remove(dir, name string) {
-	d.change(dir, func(l *listing) { delete(l.entries, name) })
+	d.change(dir, func(l *listing) { l.entries.remove(name) })
 }
 
 // Invalidate forgets the listing of dir, and with subtree also those of all
@@ -286,26 +320,19 @@ func (d *Dirs) pendingEntry(dir, name string) (ftpconn.Entry, bool) {
 	return e, ok
 }
 
-func (d *Dirs) withPending(dir string, out []ftpconn.Entry) ([]ftpconn.Entry, bool) {
+// pendingIn returns a copy of the pending entries of dir (nil: none).
+func (d *Dirs) pendingIn(dir string) []ftpconn.Entry {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.pending[dir]
 	if len(p) == 0 {
-		return out, false
+		return nil
 	}
-	seen := make(map[string]bool, len(p))
-	for i, e := range out {
-		if pe, ok := p[e.Name]; ok {
-			out[i] = pe
-			seen[e.Name] = true
-		}
+	out := make([]ftpconn.Entry, 0, len(p))
+	for _, e := range p {
+		out = append(out, e)
 	}
-	for name, e := range p {
-		if !seen[name] {
-			out = append(out, e)
-		}
-	}
-	return out, true
+	return out
 }
 
 func (d *Dirs) hasPending(dir string) bool {
@@ -317,10 +344,7 @@ func (d *Dirs) hasPending(dir string) bool {
 // SetListing records a listing the mount knows without asking (a directory
 // it just made is empty).
 func (d *Dirs) SetListing(dir string, entries []ftpconn.Entry) {
-	l := &listing{fetched: d.now(), entries: make(map[string]ftpconn.Entry, len(entries)), version: d.seq.Add(1)}
-	for _, e := range entries {
-		l.entries[e.Name] = e
-	}
+	l := &listing{arrived: d.now(), entries: newTable(slices.Clone(entries)), version: d.seq.Add(1)}
 	d.mu.Lock()
 	d.gen[dir]++
 	d.mu.Unlock()

@@ -5,10 +5,15 @@
 // getattr is answered from the parent's listing: the kernel's READDIRPLUS
 // sends one lookup per entry after a readdir, and all of them are served by
 // the one LIST/MLSD that readdir did. Concurrent misses for one directory
-// share one fetch.
+// share one fetch. A listing is held compactly (table.go: names in one
+// string, 32-byte records sorted by name, binary search), and a readdir
+// serves a Snapshot of it without copying: a directory of a million
+// entries costs tens of megabytes, not hundreds.
 //
-// Freshness: a listing is used for TTL after it was fetched (the clock is
-// injected, so tests are exact). The mount's own changes are written into
+// Freshness: a listing is used for TTL after it arrived, or twice as long
+// as it took to arrive when that is longer (a huge directory is not
+// listed again while its readdir is still being served); the clock is
+// injected, so tests are exact. The mount's own changes are written into
 // the cached listings at once (Put, Remove, Invalidate), so the mount always
 // sees its own writes; changes by other clients show once the TTL ran out.
 // Files being written that the server does not have yet are held as

@@ -3,8 +3,6 @@ package cache
 import (
 	"context"
 	"path"
-
-	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
 // Prefetching: a tree walk (find, du, cp -r, rsync) lists directories one
@@ -28,7 +26,7 @@ func (d *Dirs) Prefetch(dirs []string) {
 		dirs = dirs[:prefetchMax]
 	}
 	for _, dir := range dirs {
-		if l, ok := d.lru.Peek(dir); ok && d.now().Sub(l.fetched) < d.ttl {
+		if l, ok := d.lru.Peek(dir); ok && l.fresh(d.now(), d.ttl) {
 			continue
 		}
 		d.mu.Lock()
@@ -63,10 +61,10 @@ func (d *Dirs) SiblingDirs(dir string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
-	for name, e := range l.entries {
-		if e.Type == ftpconn.TypeDir && name != path.Base(dir) {
+	l.entries.dirNames(func(name string) {
+		if name != path.Base(dir) {
 			out = append(out, path.Join(parent, name))
 		}
-	}
+	})
 	return out
 }

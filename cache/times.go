@@ -59,9 +59,9 @@ func (d *Dirs) KeepTime(dir string, e ftpconn.Entry, t time.Time) {
 func (d *Dirs) remember(dir, name string, k knownTime) {
 	d.times.Add(path.Join(dir, name), k)
 	d.change(dir, func(l *listing) {
-		if e, ok := l.entries[name]; ok {
+		if e, ok := l.entries.get(name); ok {
 			e.ModTime = k.t
-			l.entries[name] = e
+			l.entries.put(e)
 		}
 	})
 }
