@@ -32,14 +32,17 @@ type DirsConfig struct {
 const minLookupAge = time.Second
 
 // slowListingFactor: a listing that took D to arrive is trusted for at
-// least slowListingFactor×D (when the TTL is not zero). Listing a
-// directory of a million entries takes seconds; with a 5 s TTL alone, the
-// lookups that follow the readdir would find it stale and list it again
-// and again (seen: a cold `ls -l` of 200,000 entries took 20-45 s, most
-// of it spent re-listing). So re-listing costs at most a third of the
-// time spent on a huge directory, and the staleness bound grows with the
-// directory: TTL, or twice the listing's own duration when that is longer.
-const slowListingFactor = 2
+// least slowListingFactor×D after it came (when the TTL is not zero).
+// Listing a directory of a million entries takes seconds, and the kernel
+// takes longer still to go through it (an inode per entry for
+// READDIRPLUS, then `ls -l` sorts and prints): with the 5 s TTL alone,
+// the lookups that follow the readdir found it stale and listed it again
+// and again (a cold `ls -l` of 200,000 entries took 20-45 s, most of it
+// re-listing; of 1,000,000, a warm one listed again). So re-listing
+// costs at most a fifth of the time spent on a huge directory, and the
+// staleness bound grows with the directory: the TTL, or four times the
+// listing's own duration when that is longer.
+const slowListingFactor = 4
 
 // minLRUAge keeps listings (fresh or not) for at least this long: the
 // LRU's expiry only bounds memory, and a stale listing still names the
@@ -48,7 +51,8 @@ const minLRUAge = time.Minute
 
 // Dirs is the listing cache of one mount.
 //
-// Lock order: Dirs.mu, then listing.mu.
+// Lock order: Dirs.mu, then listing.mu. The LRUs lock on their own and
+// call nothing back, so they may be used with mu held.
 type Dirs struct {
 	client ftpconn.Client
 	ttl    time.Duration
@@ -222,30 +226,33 @@ func (d *Dirs) run(dir string, f *fetch) {
 		d.mu.Unlock()
 		start := d.now()
 		entries, err := d.client.List(context.Background(), dir)
+		var l *listing
+		if err == nil {
+			arrived := d.now()
+			for i := range entries {
+				d.refineTime(dir, &entries[i])
+			}
+			l = &listing{arrived: arrived, took: arrived.Sub(start), entries: newTable(entries), version: d.seq.Add(1)}
+		}
+		// The listing goes into the LRU before the fetch leaves inflight:
+		// a get in between would otherwise start a second fetch.
 		d.mu.Lock()
 		raced := d.gen[dir] != gen
-		if err != nil || !raced || try > 0 {
-			delete(d.inflight, dir)
-		}
-		d.mu.Unlock()
-		if err != nil {
-			f.err = err
-			d.lru.Remove(dir)
-			return
-		}
-		if raced && try == 0 {
+		if err == nil && raced && try == 0 {
+			d.mu.Unlock()
 			continue
 		}
-		for i := range entries {
-			d.refineTime(dir, &entries[i])
+		if err != nil {
+			d.lru.Remove(dir)
+		} else {
+			if raced {
+				l.arrived = time.Time{} // usable now, refetched next time
+			}
+			d.lru.Add(dir, l)
 		}
-		arrived := d.now()
-		l := &listing{arrived: arrived, took: arrived.Sub(start), entries: newTable(entries), version: d.seq.Add(1)}
-		if raced {
-			l.arrived = time.Time{} // usable now, refetched next time
-		}
-		d.lru.Add(dir, l)
-		f.l = l
+		delete(d.inflight, dir)
+		d.mu.Unlock()
+		f.l, f.err = l, err
 		return
 	}
 }

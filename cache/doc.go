@@ -10,8 +10,8 @@
 // serves a Snapshot of it without copying: a directory of a million
 // entries costs tens of megabytes, not hundreds.
 //
-// Freshness: a listing is used for TTL after it arrived, or twice as long
-// as it took to arrive when that is longer (a huge directory is not
+// Freshness: a listing is used for TTL after it arrived, or four times
+// as long as it took to arrive when that is longer (a huge directory is not
 // listed again while its readdir is still being served); the clock is
 // injected, so tests are exact. The mount's own changes are written into
 // the cached listings at once (Put, Remove, Invalidate), so the mount always

@@ -6,10 +6,12 @@ import (
 	"path"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/ftpmount/ftpmount/cache"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
@@ -93,12 +95,25 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if err != nil {
 		return nil, d.m.toErrno("lookup", path.Join(p, name), err)
 	}
+	return d.entryOut(ctx, e, d.m.dirs.FreshUntil(p), out), 0
+}
+
+// entryOut answers a lookup of e: its inode and attributes. The kernel
+// may keep them (and the name) until fresh, when the listing they came
+// from goes stale (KernelTTL at least): until then we would answer the
+// same anyway. A warm `ls -l` of a huge directory then costs the kernel
+// no request per entry, though listing it took longer than KernelTTL.
+func (d *dirNode) entryOut(ctx context.Context, e ftpconn.Entry, fresh time.Time, out *fuse.EntryOut) *gofs.Inode {
 	ch := d.child(ctx, e)
 	d.m.fillAttr(e, &out.Attr)
 	if f, ok := ch.Operations().(*fileNode); ok {
 		f.overlay(&out.Attr)
 	}
-	return ch, 0
+	if ttl := fresh.Sub(d.m.opts.Now()); ttl > d.m.opts.KernelTTL {
+		out.SetEntryTimeout(ttl)
+		out.SetAttrTimeout(ttl)
+	}
+	return ch
 }
 
 // child returns the inode for entry e, reusing the one the tree has when
@@ -120,31 +135,37 @@ func (d *dirNode) child(ctx context.Context, e ftpconn.Entry) *gofs.Inode {
 	return d.NewInode(ctx, node, gofs.StableAttr{Mode: mode})
 }
 
+// Readdir is go-fuse's fallback; our opendir gives a dirHandle that lists.
 func (d *dirNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
-	ds, _, errno := d.readdir(ctx)
-	return ds, errno
+	snap, errno := d.snapshot(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	out := make([]fuse.DirEntry, 0, len(dots)+snap.Len())
+	for _, name := range dots {
+		out = append(out, fuse.DirEntry{Name: name, Mode: syscall.S_IFDIR})
+	}
+	for i := range snap.Len() {
+		out = append(out, fuse.DirEntry{Name: snap.Name(i), Mode: stableMode(snap.Type(i))})
+	}
+	return gofs.NewListDirStream(out), 0
 }
 
-// readdir lists the directory, and says which version of the listing it
-// used.
-func (d *dirNode) readdir(ctx context.Context) (gofs.DirStream, uint64, syscall.Errno) {
+// snapshot lists the directory (see dirHandle), and starts fetching its
+// sibling directories for a tree walk (cache/prefetch.go).
+func (d *dirNode) snapshot(ctx context.Context) (*cache.Snapshot, syscall.Errno) {
 	p, errno := d.path()
 	if errno != 0 {
-		return nil, 0, errno
+		return nil, errno
 	}
-	entries, version, err := d.m.dirs.ListVersion(ctx, p)
+	snap, err := d.m.dirs.Snapshot(ctx, p)
 	if err != nil {
-		return nil, 0, d.m.toErrno("readdir", p, err)
+		return nil, d.m.toErrno("readdir", p, err)
 	}
 	if !d.IsRoot() {
 		d.m.dirs.Prefetch(d.m.dirs.SiblingDirs(p))
 	}
-	out := make([]fuse.DirEntry, 0, len(entries)+2)
-	out = append(out, fuse.DirEntry{Name: ".", Mode: syscall.S_IFDIR}, fuse.DirEntry{Name: "..", Mode: syscall.S_IFDIR}) // for ls -a
-	for _, e := range entries {
-		out = append(out, fuse.DirEntry{Name: e.Name, Mode: stableMode(e.Type)})
-	}
-	return gofs.NewListDirStream(out), version, 0
+	return snap, 0
 }
 
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {

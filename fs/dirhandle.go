@@ -6,6 +6,8 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ftpmount/ftpmount/cache"
 )
 
 // Directory contents in the kernel's cache. With FOPEN_CACHE_DIR (and
@@ -25,66 +27,100 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	var fuseFlags uint32
+	// Every open asks the kernel to cache what it lists; it keeps what it
+	// cached before only while that is still our listing.
+	var fuseFlags uint32 = fuse.FOPEN_CACHE_DIR
 	if v := d.m.dirs.Version(p); v != 0 && v == d.served.Load() {
-		fuseFlags = fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE
+		fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	} else {
 		d.served.Store(0) // opened without KEEP_CACHE: the kernel drops what it had
 	}
-	return &dirHandle{d: d, cacheDir: fuseFlags != 0}, fuseFlags, 0
+	return &dirHandle{d: d}, fuseFlags, 0
 }
 
-// dirHandle is one opendir. It lists at the first readdir.
+// dirHandle is one opendir. It takes a snapshot of the listing at the
+// first readdir and serves it entry by entry: a directory of a million
+// entries is never copied into a slice of FUSE entries. READDIRPLUS looks
+// every entry up as it goes; Lookup answers from the same snapshot (the
+// entry just returned), not by a search in the cache per entry.
+//
+// go-fuse calls Readdirent, Seekdir and Lookup of one handle one at a
+// time (it holds the handle's lock across each READDIR(PLUS)), so the
+// fields need no lock of their own.
 type dirHandle struct {
-	d        *dirNode
-	cacheDir bool // opened with CACHE_DIR: what we list, the kernel keeps
-	ds       gofs.DirStream
+	d    *dirNode
+	snap *cache.Snapshot
+	pos  int           // index of the entry the next Readdirent returns
+	de   fuse.DirEntry // what Readdirent returns, reused: go-fuse copies it
 }
 
 var (
 	_ = (gofs.FileReaddirenter)((*dirHandle)(nil))
 	_ = (gofs.FileSeekdirer)((*dirHandle)(nil))
-	_ = (gofs.FileReleasedirer)((*dirHandle)(nil))
+	_ = (gofs.FileLookuper)((*dirHandle)(nil))
 )
 
 func (h *dirHandle) open(ctx context.Context) syscall.Errno {
-	if h.ds != nil {
+	if h.snap != nil {
 		return 0
 	}
-	ds, version, errno := h.d.readdir(ctx)
+	snap, errno := h.d.snapshot(ctx)
 	if errno != 0 {
 		return errno
 	}
-	if h.cacheDir {
-		h.d.served.Store(version)
-	}
-	h.ds = ds
+	h.d.served.Store(snap.Version()) // what the kernel caches now (0: it must not keep it)
+	h.snap = snap
 	return 0
 }
 
+// dots come first in every listing (ls -a shows them); go-fuse looks
+// neither of them up.
+var dots = [...]string{".", ".."}
+
+// Readdirent returns the next entry: the dots, then the snapshot's
+// entries. An entry's offset is its position + 1.
 func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
 	if errno := h.open(ctx); errno != 0 {
 		return nil, errno
 	}
-	if !h.ds.HasNext() {
+	if h.pos >= len(dots)+h.snap.Len() {
 		return nil, 0
 	}
-	e, errno := h.ds.Next()
-	return &e, errno
+	i := h.pos
+	h.pos++
+	if i < len(dots) {
+		h.de = fuse.DirEntry{Name: dots[i], Mode: syscall.S_IFDIR, Off: uint64(i) + 1}
+	} else {
+		j := i - len(dots)
+		h.de = fuse.DirEntry{Name: h.snap.Name(j), Mode: stableMode(h.snap.Type(j)), Off: uint64(i) + 1}
+	}
+	return &h.de, 0
 }
 
+// Seekdir makes the entry after offset off the next one.
 func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
 	if errno := h.open(ctx); errno != 0 {
 		return errno
 	}
-	if sd, ok := h.ds.(gofs.FileSeekdirer); ok {
-		return sd.Seekdir(ctx, off)
-	}
-	return syscall.ENOTSUP
+	h.pos = int(min(off, uint64(len(dots)+h.snap.Len())))
+	return 0
 }
 
-func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {
-	if h.ds != nil {
-		h.ds.Close()
+// Lookup answers READDIRPLUS's lookup of the entry Readdirent just gave
+// (or, after an interrupted request that go-fuse replays, of another
+// one of the snapshot).
+func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if h.snap == nil {
+		return nil, syscall.ENOENT
 	}
+	i := h.pos - 1 - len(dots)
+	if i < 0 || i >= h.snap.Len() || h.snap.Name(i) != name {
+		var ok bool
+		if i, ok = h.snap.Find(name); !ok {
+			return nil, syscall.ENOENT
+		}
+	}
+	return h.d.entryOut(ctx, h.snap.Entry(i), h.snap.FreshUntil(), out), 0
 }
+
+func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {}
