@@ -50,6 +50,7 @@ func serve(c *config, ready *os.File) int {
 		debugf = printfAt(logger, slog.LevelDebug)
 	}
 	warnf := printfAt(logger, slog.LevelWarn)
+	startPprof(warnf)
 
 	if err := checkDir("spool_dir", spoolDir(c)); err != nil {
 		return fail("%v", err)
