@@ -21,7 +21,7 @@ type dirNode struct {
 	m *mount
 
 	// served is the listing version the kernel holds in its directory
-	// cache (0: none); see dirhandle.go.
+	// cache (0: none; unknownServed: one it must not keep); see dirhandle.go.
 	served atomic.Uint64
 }
 

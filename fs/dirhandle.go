@@ -10,15 +10,22 @@ import (
 	"github.com/ftpmount/ftpmount/cache"
 )
 
-// Directory contents in the kernel's cache. With FOPEN_CACHE_DIR (and
-// KEEP_CACHE) on opendir the kernel answers readdir from what it cached
-// at an earlier one, without asking us: a warm `ls -l` costs no request at
-// all. That is right only while our listing is the one the kernel cached,
-// so each dirNode remembers the version of the listing it served under
-// CACHE_DIR, and opendir asks the kernel to keep its cache only when the
-// listing cache still holds that very version (fresh, unchanged). Changes
+// Directory contents in the kernel's cache. With FOPEN_CACHE_DIR on
+// opendir the kernel keeps what a readdir returned and answers the next
+// readdirs from it, without asking us: a warm `ls -l` costs no request at
+// all. (go-fuse sets KEEP_CACHE along with CACHE_DIR, so an opendir cannot
+// make the kernel drop an old copy by its flags.) That copy is right only
+// while it is our listing, so each dirNode remembers the version of the
+// listing the kernel holds (served), and opendir, when the listing cache
+// holds another one (refreshed, changed, stale), first tells the kernel to
+// drop its copy (a FUSE_NOTIFY_INVAL_INODE of the directory; no lock of
+// the kernel's is held during an opendir, so this cannot deadlock). Changes
 // made through the mount (create, unlink, rename, mkdir ...) make the
-// kernel drop its cache by itself.
+// kernel drop its copy by itself too.
+
+// unknownServed: the kernel holds a listing that must not be kept (it had
+// files being written, whose sizes move).
+const unknownServed = ^uint64(0)
 
 var _ = (gofs.NodeOpendirHandler)((*dirNode)(nil))
 
@@ -27,15 +34,13 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	// Every open asks the kernel to cache what it lists; it keeps what it
-	// cached before only while that is still our listing.
-	var fuseFlags uint32 = fuse.FOPEN_CACHE_DIR
-	if v := d.m.dirs.Version(p); v != 0 && v == d.served.Load() {
-		fuseFlags |= fuse.FOPEN_KEEP_CACHE
-	} else {
-		d.served.Store(0) // opened without KEEP_CACHE: the kernel drops what it had
+	if v, served := d.m.dirs.Version(p), d.served.Load(); v == 0 || v != served {
+		if served != 0 {
+			d.NotifyContent(0, 0) // drop the kernel's copy of another listing
+		}
+		d.served.Store(0)
 	}
-	return &dirHandle{d: d}, fuseFlags, 0
+	return &dirHandle{d: d}, fuse.FOPEN_CACHE_DIR, 0
 }
 
 // dirHandle is one opendir. It takes a snapshot of the listing at the
@@ -68,7 +73,11 @@ func (h *dirHandle) open(ctx context.Context) syscall.Errno {
 	if errno != 0 {
 		return errno
 	}
-	h.d.served.Store(snap.Version()) // what the kernel caches now (0: it must not keep it)
+	v := snap.Version() // what the kernel caches now
+	if v == 0 {
+		v = unknownServed
+	}
+	h.d.served.Store(v)
 	h.snap = snap
 	return 0
 }

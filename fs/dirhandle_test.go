@@ -116,3 +116,32 @@ func TestListingLargeDirectoryAsksOnce(t *testing.T) {
 		t.Fatalf("after rm: %v", names)
 	}
 }
+
+// The kernel's copy of a listing goes when the listing does: a file another
+// client made shows once the TTL ran out.
+func TestKernelDropsAnOldListing(t *testing.T) {
+	fake := ftpfake.New()
+	fake.WriteFile("/d/old.txt", []byte("1"))
+	mnt := mountFake(t, fake, 200*time.Millisecond)
+	dir := filepath.Join(mnt, "d")
+	names := func() string {
+		t.Helper()
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range ents {
+			out = append(out, e.Name())
+		}
+		return strings.Join(out, " ")
+	}
+	if got := names(); got != "old.txt" {
+		t.Fatalf("ls = %q", got)
+	}
+	fake.WriteFile("/d/new.txt", []byte("2"))
+	time.Sleep(300 * time.Millisecond)
+	if got := names(); got != "new.txt old.txt" {
+		t.Fatalf("after the TTL: ls = %q, want the new file too", got)
+	}
+}
