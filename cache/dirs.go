@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"path"
 	"slices"
 	"strings"
@@ -26,6 +27,14 @@ type DirsConfig struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// failHold is how long a listing that failed for want of an answer (a
+// timeout, a lost connection: ftpconn.ErrTransient) is the answer to the
+// lookups and listings of that directory that follow, instead of a new
+// fetch each: on a silent server every fetch waits out the timeout, and
+// one `ls` or `cp` looks a directory up several times. The mount's own
+// change of the directory ends it early.
+const failHold = 3 * time.Second
 
 // minLookupAge lets the lookups that follow a readdir (one per entry) use
 // its listing even when TTL is zero.
@@ -68,6 +77,13 @@ type Dirs struct {
 	queued   map[string]bool                     // GUARDED_BY(mu): waiting for a prefetch slot
 	gen      map[string]uint64                   // GUARDED_BY(mu): bumped by each local change of a dir
 	pending  map[string]map[string]ftpconn.Entry // GUARDED_BY(mu): dir → name → entry not yet on the server
+	failed   map[string]failure                  // GUARDED_BY(mu): dir → its last failed fetch, for failHold
+}
+
+// failure is a listing that could not be fetched.
+type failure struct {
+	err error
+	at  time.Time
 }
 
 // listing is one directory as the server last showed it, plus our changes.
@@ -128,6 +144,7 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 		queued:      map[string]bool{},
 		gen:         map[string]uint64{},
 		pending:     map[string]map[string]ftpconn.Entry{},
+		failed:      map[string]failure{},
 	}
 }
 
@@ -200,6 +217,13 @@ func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*list
 		return l, nil
 	}
 	d.mu.Lock()
+	if fl, ok := d.failed[dir]; ok {
+		if d.now().Sub(fl.at) < failHold {
+			d.mu.Unlock()
+			return nil, fl.err
+		}
+		delete(d.failed, dir)
+	}
 	f, running := d.inflight[dir]
 	if !running {
 		f = &fetch{done: make(chan struct{})}
@@ -244,6 +268,9 @@ func (d *Dirs) run(dir string, f *fetch) {
 		}
 		if err != nil {
 			d.lru.Remove(dir)
+			if !raced && errors.Is(err, ftpconn.ErrTransient) {
+				d.failed[dir] = failure{err: err, at: d.now()}
+			}
 		} else {
 			if raced {
 				l.arrived = time.Time{} // usable now, refetched next time
@@ -270,9 +297,7 @@ func (d *Dirs) Remove(dir, name string) {
 // Invalidate forgets the listing of dir, and with subtree also those of all
 // directories below it (after a rename of a directory, say).
 func (d *Dirs) Invalidate(dir string, subtree bool) {
-	d.mu.Lock()
-	d.gen[dir]++
-	d.mu.Unlock()
+	d.bump(dir)
 	d.lru.Remove(dir)
 	if !subtree {
 		return
@@ -286,15 +311,22 @@ func (d *Dirs) Invalidate(dir string, subtree bool) {
 }
 
 func (d *Dirs) change(dir string, fn func(*listing)) {
-	d.mu.Lock()
-	d.gen[dir]++
-	d.mu.Unlock()
+	d.bump(dir)
 	if l, ok := d.lru.Peek(dir); ok {
 		l.mu.Lock()
 		fn(l)
 		l.version = d.seq.Add(1)
 		l.mu.Unlock()
 	}
+}
+
+// bump records a local change of dir: a fetch under way may predate it,
+// and a failure to list it is forgotten.
+func (d *Dirs) bump(dir string) {
+	d.mu.Lock()
+	d.gen[dir]++
+	delete(d.failed, dir)
+	d.mu.Unlock()
 }
 
 // SetPending shows e in dir while it is being written and not yet on the
@@ -352,9 +384,7 @@ func (d *Dirs) hasPending(dir string) bool {
 // it just made is empty).
 func (d *Dirs) SetListing(dir string, entries []ftpconn.Entry) {
 	l := &listing{arrived: d.now(), entries: newTable(slices.Clone(entries)), version: d.seq.Add(1)}
-	d.mu.Lock()
-	d.gen[dir]++
-	d.mu.Unlock()
+	d.bump(dir)
 	d.lru.Add(dir, l)
 }
 

@@ -83,6 +83,11 @@ func Dial(ctx context.Context, cfg Config) (Client, error) {
 // this is a retry so that non-idempotent operations can accept "already
 // done".
 func (c *client) do(ctx context.Context, op, p string, fn func(cn *conn, retry bool) error) error {
+	return c.doAs(ctx, forOperation, op, p, fn)
+}
+
+// doAs is do with the connection checked out as how says.
+func (c *client) doAs(ctx context.Context, how checkout, op, p string, fn func(cn *conn, retry bool) error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if attempt > 0 {
@@ -94,9 +99,9 @@ func (c *client) do(ctx context.Context, op, p string, fn func(cn *conn, retry b
 			}
 		}
 		var cn *conn
-		cn, err = c.pool.get(ctx)
+		cn, err = c.pool.checkout(ctx, how)
 		if err != nil {
-			if errors.Is(err, ErrLogin) || ctx.Err() != nil {
+			if !retryable(err) || errors.Is(err, ErrLogin) || errors.Is(err, errNoSpareConn) || ctx.Err() != nil {
 				return err
 			}
 			continue

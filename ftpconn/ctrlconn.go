@@ -165,7 +165,7 @@ func (c *conn) dialData(ctx context.Context, network, addr string) (net.Conn, er
 	if err != nil {
 		return nil, err
 	}
-	dc := newDeadlineConn(nc, c.timeout)
+	dc := newDeadlineConn(nc, c.timeout, c.silent)
 	if c.tlsConf != nil {
 		return &tlsDataConn{Conn: tls.Client(dc, c.tlsConf), raw: dc}, nil
 	}
@@ -179,12 +179,14 @@ func (c *conn) dialData(ctx context.Context, network, addr string) (net.Conn, er
 // greeting other than 220 is left for the library to report; a refused
 // AUTH TLS comes back as the server's reply (*textproto.Error).
 func dialControl(ctx context.Context, cfg *Config, c *conn, network, addr string) (*ctrlConn, error) {
-	d := net.Dialer{Timeout: cfg.Timeout}
+	d := net.Dialer{Timeout: cfg.Timeout, Deadline: c.dialLimit}
 	nc, err := d.DialContext(ctx, network, addr)
 	if err != nil {
+		c.silent.note(err)
 		return nil, err
 	}
-	raw := newDeadlineConn(nc, cfg.Timeout)
+	raw := newDeadlineConn(nc, cfg.Timeout, c.silent)
+	raw.setLimit(c.dialLimit) // cleared after login (dialOnce)
 	ctl := &ctrlConn{Conn: raw, raw: raw}
 	if !cfg.ImplicitTLS {
 		if ctl.pending, err = sniffGreeting(ctx, raw, addr); err != nil { // greeting.go

@@ -14,7 +14,10 @@
 //     uses (control and data) is wrapped by deadlineConn, which keeps a
 //     read/write deadline of about Config.Timeout ahead of each call: a
 //     silent server fails the operation instead of blocking it forever. A
-//     timeout is final: it is not retried, and reads queued behind it share it.
+//     timeout is final: it is not retried, reads queued behind it share it,
+//     and the rest of that FTP session fails at once (see silence). A
+//     checkout's idle check and the dial after it share one timeout, so a
+//     silent server fails each call within Config.Timeout.
 //   - Errors. Replies become sentinel errors (ErrNotFound, ErrPermission,
 //     ...) wrapped in *ReplyError, which keeps the server's words. A 550 is
 //     ambiguous in FTP; operations that get one look at the parent listing to
@@ -24,7 +27,7 @@
 //     expected; uploads compare the server's size with the bytes sent. A
 //     short transfer is an error, never a short file.
 //   - Retries. Operations that fail because the connection died (EOF, reset,
-//     timeout, 421) are retried a bounded number of times on a fresh
+//     421, but not a timeout) are retried a bounded number of times on a fresh
 //     connection. Non-idempotent ones (delete, mkdir, rmdir, rename) accept
 //     "already done" as success on a retry.
 //

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
-	"os"
 
 	"github.com/jlaffaye/ftp"
 )
@@ -127,7 +126,7 @@ func connBroken(err error) bool {
 // server may take, and trying again would multiply it.
 func retryable(err error) bool {
 	var short *shortUpload
-	if errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &short) {
+	if isTimeout(err) || errors.As(err, &short) {
 		return false // a short upload is handled by store, which resumes it
 	}
 	if code := replyCode(err); code != 0 {

@@ -2,7 +2,9 @@ package ftpconn
 
 import (
 	"bytes"
+	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,16 +22,48 @@ import (
 // thousand reads a second shows; so it is moved only once it is less than
 // half the timeout away. A silent server is therefore noticed after
 // between half the timeout and the whole of it.
+//
+// A timeout is final for the whole session: the control connection and
+// its data connections share one silence, and once any of them timed out
+// every later read and write on any of them fails at once with that
+// error. Without this, jlaffaye follows an EPSV that timed out with a PASV
+// on the same connection (another full wait), closing a transfer whose
+// data timed out waits for a reply on the control connection, and QUIT
+// waits too. An absolute limit (setLimit) caps the deadlines of one phase,
+// so that a login shares the budget of the checkout it serves.
 type deadlineConn struct {
 	net.Conn
 	timeout atomic.Int64 // time.Duration; 0 means none
 	aborted atomic.Bool  // set by abort: deadlines stay in the past
+	limit   atomic.Int64 // unix nanoseconds no deadline may pass; 0 means none
+	silent  *silence     // shared with the other connections of the session
 
 	rdl, wdl time.Time // the deadlines set; each used by one goroutine at a time (reads, writes)
 }
 
-func newDeadlineConn(c net.Conn, timeout time.Duration) *deadlineConn {
-	d := &deadlineConn{Conn: c}
+// silence is the first timeout of one FTP session, shared by its
+// control and data connections.
+type silence struct {
+	err atomic.Pointer[error]
+}
+
+// get returns the timeout seen, or nil.
+func (s *silence) get() error {
+	if p := s.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// note remembers err if it is a timeout.
+func (s *silence) note(err error) {
+	if err != nil && isTimeout(err) {
+		s.err.CompareAndSwap(nil, &err)
+	}
+}
+
+func newDeadlineConn(c net.Conn, timeout time.Duration, s *silence) *deadlineConn {
+	d := &deadlineConn{Conn: c, silent: s}
 	d.timeout.Store(int64(timeout))
 	return d
 }
@@ -47,8 +81,20 @@ func (c *deadlineConn) abort() {
 	_ = c.Conn.SetDeadline(time.Unix(1, 0))
 }
 
-// rearm moves *dl to now+timeout when it is less than half the timeout
-// away (or was never set), calling set with the new deadline.
+// setLimit caps every deadline at t (zero: no cap); it takes effect at the
+// next call.
+func (c *deadlineConn) setLimit(t time.Time) {
+	if t.IsZero() {
+		c.limit.Store(0)
+	} else {
+		c.limit.Store(t.UnixNano())
+	}
+	c.rdl, c.wdl = time.Time{}, time.Time{}
+}
+
+// rearm moves *dl to now+timeout (or the limit, if sooner) when it is
+// less than half the timeout away (or was never set), calling set with the
+// new deadline.
 func (c *deadlineConn) rearm(dl *time.Time, set func(time.Time) error) {
 	t := time.Duration(c.timeout.Load())
 	if t <= 0 || c.aborted.Load() {
@@ -57,6 +103,9 @@ func (c *deadlineConn) rearm(dl *time.Time, set func(time.Time) error) {
 	now := time.Now()
 	if dl.IsZero() || dl.Sub(now) < t/2 {
 		*dl = now.Add(t)
+		if l := c.limit.Load(); l != 0 && time.Unix(0, l).Before(*dl) {
+			*dl = time.Unix(0, l)
+		}
 		_ = set(*dl)
 		if c.aborted.Load() { // abort ran meanwhile: keep its deadline
 			_ = set(time.Unix(1, 0))
@@ -65,13 +114,23 @@ func (c *deadlineConn) rearm(dl *time.Time, set func(time.Time) error) {
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
+	if err := c.silent.get(); err != nil {
+		return 0, err
+	}
 	c.rearm(&c.rdl, c.Conn.SetReadDeadline)
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	c.silent.note(err)
+	return n, err
 }
 
 func (c *deadlineConn) Write(p []byte) (int, error) {
+	if err := c.silent.get(); err != nil {
+		return 0, err
+	}
 	c.rearm(&c.wdl, c.Conn.SetWriteDeadline)
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	c.silent.note(err)
+	return n, err
 }
 
 // protoLog receives the control-connection dialogue from jlaffaye's debug
@@ -141,4 +200,11 @@ func maskSecret(line string) string {
 		return "PASS ****"
 	}
 	return line
+}
+
+// isTimeout tells a network wait that ran out of time: a deadline of ours
+// (os.ErrDeadlineExceeded) or a dial that timed out.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

@@ -20,6 +20,7 @@ type conn struct {
 	id       int
 	sc       *ftp.ServerConn
 	ctrl     *deadlineConn // the control socket, to shorten its timeout for a phase
+	silent   *silence      // the session's first timeout, shared by its sockets
 	lastUsed time.Time
 	debugf   func(format string, args ...any) // the pool's Config.debugf
 
@@ -30,14 +31,37 @@ type conn struct {
 	plog    *protoLog         // the debug log, nil without Config.Debugf
 	feat    map[string]string // FEAT lines after login: "MLST" → "type*;size*;..."
 	noEPSV  bool              // EPSV refused once (or disabled): PASV only
+
+	held      checkout  // how it was checked out; set by the pool
+	dialLimit time.Time // while dialing: the checkout's budget for dial and login
 }
+
+// checkout tells the pool what a connection is borrowed for.
+type checkout int
+
+const (
+	// forOperation: a command or a transfer that ends by itself (a
+	// listing, an upload of a spooled file, a download stream, which the
+	// pool can reclaim between reads).
+	forOperation checkout = iota
+	// forStream: a transfer that may wait on its own caller (a streamed
+	// upload waits for the writer, who may be waiting for a read of the
+	// same process). Such a holder never gets the last connection the
+	// server allows: see pool.
+	forStream
+)
+
+// errNoSpareConn is a forStream checkout refused because it would hold the
+// last connection the server allows.
+var errNoSpareConn = errors.New("no connection to spare: the server allows too few to upload while a file is written")
 
 // idleCheckAfter is how long a connection may sit idle before it is checked
 // with NOOP on checkout. Servers hang up idle clients (with or without a 421)
 // and the library only notices on the next command.
 const idleCheckAfter = 2 * time.Second
 
-// idleCheckWait bounds the NOOP of that check.
+// idleCheckWait bounds the NOOP of that check (and half the timeout does:
+// a dial may follow, and both share one timeout; see checkout).
 const idleCheckWait = 5 * time.Second
 
 // idleDropAfter is how long an idle connection is kept at all. Most servers
@@ -55,6 +79,18 @@ type releaser interface {
 // for every connection checked out (or being dialed), so at most MaxConns
 // exist: idle connections are only created by returning a checked-out one.
 //
+// No operation may wait for a connection its own caller holds. Download
+// streams give theirs back on request between reads (reclaimOne; the read
+// resumes later with REST). Streamed uploads cannot (they wait for their
+// writer), so they never hold the last connection: at least one of the
+// connections the server has let us have at once stays for operations
+// (streams < proven and streams < cap(slots)-burned, kept by checkout and
+// burnSlot); a stream that cannot have one fails with errNoSpareConn, and
+// the file is uploaded at its close instead. Without this, `cp /mnt/a
+// /mnt/b` on a server allowing one connection waits for ever: the upload
+// of b holds the connection, waiting for bytes of a, whose read waits for
+// the connection.
+//
 // Lock order: a reader's mu, then pool.mu. tryRelease is called without
 // pool.mu held.
 type pool struct {
@@ -68,6 +104,9 @@ type pool struct {
 	listHidden bool                  // GUARDED_BY(mu): server has no MLSD; send "LIST -a"
 	closed     bool                  // GUARDED_BY(mu)
 	burned     int                   // GUARDED_BY(mu): slots given up because the server limits connections
+	live       int                   // GUARDED_BY(mu): connections checked out
+	streams    int                   // GUARDED_BY(mu): connections checked out (or being dialed) forStream
+	proven     int                   // GUARDED_BY(mu): the most connections the server let us have open at once
 }
 
 func newPool(cfg Config) *pool {
@@ -78,28 +117,65 @@ func newPool(cfg Config) *pool {
 	}
 }
 
-// get checks out a connection: an idle one that still answers, or a new
-// one. It waits for a free slot, asking idle download streams to give
-// theirs back, until ctx is done.
+// get checks out a connection for an operation; see checkout.
 func (p *pool) get(ctx context.Context) (*conn, error) {
+	return p.checkout(ctx, forOperation)
+}
+
+// checkout checks out a connection: an idle one that still answers, or a
+// new one. It waits for a free slot, asking idle download streams to give
+// theirs back, until ctx is done. A forStream checkout fails at once with
+// errNoSpareConn when it would leave no connection for operations.
+//
+// Once a slot is held, the check of an idle connection and the dial and
+// login of a new one share one Config.Timeout: a silent server fails the
+// checkout within the timeout, not after a NOOP's wait plus a dial's.
+func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 	for attempt := 0; ; attempt++ {
+		if how == forStream && !p.canSpare() {
+			return nil, errNoSpareConn
+		}
 		if err := p.acquire(ctx); err != nil {
 			return nil, err
 		}
-		if c := p.healthyIdle(); c != nil {
+		if how == forStream && !p.reserveStream() {
+			<-p.slots
+			return nil, errNoSpareConn
+		}
+		budget := time.Now().Add(p.cfg.Timeout)
+		var c *conn
+		if how == forOperation || p.provenRoom() {
+			c = p.healthyIdle()
+		}
+		var err error
+		if c == nil {
+			c, err = p.dial(ctx, budget)
+		}
+		if err == nil {
+			if !p.checkedOut(c, how) {
+				p.put(c, nil)
+				return nil, errNoSpareConn
+			}
 			return c, nil
 		}
-		c, err := p.dial(ctx)
-		if err == nil {
-			return c, nil
+		if how == forStream {
+			p.unreserveStream()
 		}
 		if !tooManyConnections(err) {
 			<-p.slots
 			return nil, err
 		}
-		// The server limits connections. While we hold others, give up
-		// this slot for good (the pool shrinks) and wait for one of
-		// them; with none to wait for, back off and try again.
+		if how == forStream {
+			// The server allows no more: none to spare for a stream.
+			if !p.burnSlot() {
+				<-p.slots
+			}
+			return nil, errNoSpareConn
+		}
+		// The server limits connections. While we hold others that
+		// will come back, give up this slot for good (the pool shrinks)
+		// and wait for one of them; with none to wait for, back off and
+		// try again.
 		if p.burnSlot() {
 			p.cfg.debugf("server refused another connection (%v): pool shrinks to %d", err, cap(p.slots)-p.burnedSlots())
 			continue
@@ -128,7 +204,7 @@ func (p *pool) healthyIdle() *conn {
 		}
 		// A dead connection (NAT state gone, server restarted) may never
 		// answer: check it with a short deadline, not the full timeout.
-		c.ctrl.setTimeout(min(idleCheckWait, p.cfg.Timeout))
+		c.ctrl.setTimeout(min(idleCheckWait, p.cfg.Timeout/2))
 		err := c.sc.NoOp()
 		c.ctrl.setTimeout(p.cfg.Timeout)
 		if err == nil {
@@ -140,14 +216,68 @@ func (p *pool) healthyIdle() *conn {
 }
 
 // burnSlot keeps the caller's slot occupied for good, shrinking the pool
-// by one, as long as at least one other slot remains.
+// by one, when another connection is checked out for an operation (it
+// will come back: a connection held by a streamed upload might not, and
+// must not become the last one).
 func (p *pool) burnSlot() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.burned+1 >= cap(p.slots) {
+	if p.live-p.streams < 1 {
 		return false
 	}
 	p.burned++
+	return true
+}
+
+// canSpare tells whether one more connection may go to a streamed upload.
+func (p *pool) canSpare() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return cap(p.slots)-p.burned-p.streams >= 2
+}
+
+// reserveStream counts a streamed upload's connection before it is found
+// or dialed, if that leaves one for operations.
+func (p *pool) reserveStream() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cap(p.slots)-p.burned-p.streams < 2 {
+		return false
+	}
+	p.streams++
+	return true
+}
+
+func (p *pool) unreserveStream() {
+	p.mu.Lock()
+	p.streams--
+	p.mu.Unlock()
+}
+
+// provenRoom tells whether a stream (already reserved) may take an idle
+// connection: the server has let us have more connections at once than
+// streams hold. If not, the stream dials a new one, which proves one more
+// or fails.
+func (p *pool) provenRoom() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.proven-p.streams >= 1
+}
+
+// checkedOut records that c was handed out (its slot is held). For a
+// stream it reports whether the connections the server has been seen to
+// allow leave one for operations besides the streams; if not, c is
+// counted as an operation's and must be put back.
+func (p *pool) checkedOut(c *conn, how checkout) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.live++
+	p.proven = max(p.proven, p.live+len(p.idle))
+	if how == forStream && p.proven-p.streams < 1 {
+		p.streams--
+		return false
+	}
+	c.held = how
 	return true
 }
 
@@ -226,6 +356,13 @@ func (p *pool) popIdle() *conn {
 // trusted is closed instead.
 func (p *pool) put(c *conn, lastErr error) {
 	defer func() { <-p.slots }()
+	p.mu.Lock()
+	p.live--
+	if c.held == forStream {
+		p.streams--
+	}
+	c.held = forOperation
+	p.mu.Unlock()
 	if connBroken(lastErr) {
 		p.cfg.debugf("ftp[%d] dropping connection after: %v", c.id, lastErr)
 		c.close()
@@ -258,14 +395,16 @@ func (p *pool) unregister(h releaser) {
 // finds out whether the server has MLSD; when it has not, listings must use
 // "LIST -a" (plain LIST hides dot files on vsftpd and others), an option
 // that can only be set when dialing, so that first connection is replaced.
-func (p *pool) dial(ctx context.Context) (*conn, error) {
+//
+// The dial and login must end by limit (the checkout's budget).
+func (p *pool) dial(ctx context.Context, limit time.Time) (*conn, error) {
 	p.mu.Lock()
 	p.nextID++
 	id := p.nextID
 	hidden := p.listHidden
 	p.mu.Unlock()
 
-	c, err := p.dialOnce(ctx, id, hidden)
+	c, err := p.dialOnce(ctx, limit, id, hidden)
 	if err != nil || hidden || c.sc.IsTimePreciseInList() {
 		return c, err
 	}
@@ -274,12 +413,12 @@ func (p *pool) dial(ctx context.Context) (*conn, error) {
 	p.listHidden = true
 	p.mu.Unlock()
 	c.close()
-	return p.dialOnce(ctx, id, true)
+	return p.dialOnce(ctx, limit, id, true)
 }
 
-func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, error) {
+func (p *pool) dialOnce(ctx context.Context, limit time.Time, id int, listHidden bool) (*conn, error) {
 	cfg := &p.cfg
-	c := &conn{id: id, debugf: cfg.debugf, timeout: cfg.Timeout, noEPSV: cfg.DisableEPSV}
+	c := &conn{id: id, debugf: cfg.debugf, timeout: cfg.Timeout, noEPSV: cfg.DisableEPSV, silent: &silence{}, dialLimit: limit}
 	host, _, _ := net.SplitHostPort(cfg.Addr)
 	if cfg.TLS != nil {
 		c.tlsConf = tlsFor(cfg.TLS, host)
@@ -338,6 +477,7 @@ func (p *pool) dialOnce(ctx context.Context, id int, listHidden bool) (*conn, er
 		c.close()
 		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: ErrTransient, Err: err}
 	}
+	c.ctrl.setLimit(time.Time{})
 	c.lastUsed = cfg.Now()
 	return c, nil
 }

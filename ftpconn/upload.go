@@ -41,6 +41,15 @@ func (s source) total() int64 {
 	return s.final()
 }
 
+// checkout is how a transfer of s holds its connection: a stream waits on
+// its writer (see forStream).
+func (s source) checkout() checkout {
+	if s.size < 0 {
+		return forStream
+	}
+	return forOperation
+}
+
 // from returns a reader of the bytes from off on.
 func (s source) from(off int64) io.Reader {
 	if s.size >= 0 {
@@ -85,7 +94,7 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 	offset := from
 	var last error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		err := c.do(ctx, "STOR", p, func(cn *conn, _ bool) error {
+		err := c.doAs(ctx, src.checkout(), "STOR", p, func(cn *conn, _ bool) error {
 			return cn.storeChecked(p, src, offset)
 		})
 		if ctx.Err() != nil {

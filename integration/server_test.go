@@ -33,10 +33,12 @@ type ftpServer struct {
 	CAFile     string // the CA (PEM) that signed the server's certificate, for -o cafile
 	TLSVersion string // what the harness's login check negotiated ("TLS 1.3"): what ftpmount gets
 
-	cred     *syscall.Credential // User's ids, to make server-side files as the server itself would
-	logFiles []string            // the server's protocol and error logs, shown when the test fails
-	cert     serverCert          // the certificate and key a TLS kind serves
-	tlsName  string              // the name the harness checks the certificate against; default: Addr's host
+	cred      *syscall.Credential // User's ids, to make server-side files as the server itself would
+	logFiles  []string            // the server's protocol and error logs, shown when the test fails
+	cert      serverCert          // the certificate and key a TLS kind serves
+	tlsName   string              // the name the harness checks the certificate against; default: Addr's host
+	extraConf string              // lines added to the server's configuration (vsftpd only)
+	procMatch string              // a string unique to the command lines of the server's processes
 }
 
 // The server kinds. Each plain kind has a TLS twin, KIND-tls: the same server requiring explicit
@@ -253,7 +255,14 @@ func startServerWith(t *testing.T, kind string, adjust func(s *ftpServer)) *ftpS
 			t.Fatalf("%s: %v", kind, err)
 		}
 	}
-	if err := s.checkLogin(); err != nil {
+	// A server that limits connections per address (extraConf) may still count the greeting
+	// check's connection for a moment: its 421 is retried.
+	err = s.checkLogin()
+	for deadline := time.Now().Add(5 * time.Second); err != nil && strings.Contains(err.Error(), "421") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		err = s.checkLogin()
+	}
+	if err != nil {
 		hint := ""
 		if baseKind(kind) == "vsftpd" {
 			hint = "\n(PAM: /etc/pam.d/vsftpd denies users in /etc/ftpusers and shells missing from /etc/shells; " +
@@ -290,6 +299,7 @@ func (s *ftpServer) launch(t *testing.T, cmd *exec.Cmd, startupLog, match string
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	s.procMatch = match
 	if err := cmd.Start(); err != nil {
 		return err
 	}

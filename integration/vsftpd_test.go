@@ -109,6 +109,7 @@ func startVsftpdProcess(t *testing.T, s *ftpServer) error {
 		text += strings.NewReplacer("{{CERT}}", s.cert.Cert, "{{KEY}}", s.cert.Key,
 			"{{IMPLICIT}}", implicit).Replace(vsftpdTLSConfig)
 	}
+	text += s.extraConf
 	text = strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
 		"{{PASV_HI}}", strconv.Itoa(hi), "{{DATA}}", s.DataDir, "{{LOG}}", logFile).Replace(text)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
