@@ -2,7 +2,7 @@
 // no added latency and through a delaying TCP proxy, and writes a markdown table and a PNG chart of
 // the ratios. Run it as root (it mounts, drops the page cache and starts vsftpd):
 //
-//	go run ./integration/bench [-quick] [-out DIR] [-bin bin/ftpmount] [-reps N] [-lat 0,20ms]
+//	go run ./integration/bench [-quick] [-out DIR] [-bin bin/ftpmount] [-reps N] [-lat 0,20ms,40ms]
 //
 // `make bench` installs what it needs first (scripts/bench.sh). See integration/bench/README.md.
 package main
@@ -27,7 +27,7 @@ func main() {
 		out     = flag.String("out", "bench-results", "directory for bench.md, bench.png and the logs")
 		bin     = flag.String("bin", "", "ftpmount binary to measure (default: build bin/ftpmount from this module)")
 		reps    = flag.Int("reps", 0, "runs per measurement, the median is reported (default 5, 1 with -quick)")
-		lats    = flag.String("lat", "0,20ms", "one-way latencies to measure at, comma-separated")
+		lats    = flag.String("lat", "0,20ms,40ms", "one-way latencies to measure at, comma-separated (a round trip is twice that)")
 		limit   = flag.Duration("timeout", 0, "give up the whole run after this long (default 90m, 10m with -quick)")
 		tools   = flag.String("tools", "curl,rclone,ftpmount", "comma-separated tools to measure")
 		srvLog  = flag.Bool("serverlog", false, "make vsftpd log every FTP command and reply (into DIR/logs; slows it a little)")

@@ -3,10 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -78,10 +74,13 @@ func (b *bench) value(w *workload, lat time.Duration, t tool) string {
 	}
 	m, _ := b.res.median(lat, w.id, t)
 	s := fmtSec(m)
-	if w.rss {
+	switch w.unit {
+	case "MiB":
 		s = fmt.Sprintf("%.0f MiB", m)
+	case "B/entry":
+		s = fmt.Sprintf("%.0f B", m)
 	}
-	if len(c.samples) < b.reps && !w.rss {
+	if len(c.samples) < b.reps && (w.unit == "" || w.unit == "s") {
 		s += fmt.Sprintf(" (%d run)", len(c.samples))
 	}
 	if c.err != "" {
@@ -90,14 +89,14 @@ func (b *bench) value(w *workload, lat time.Duration, t tool) string {
 	return s
 }
 
-// ratio is ftpmount / reference (for rss: ftpmount / limit), when both are measured.
+// ratio is ftpmount / reference (for an absolute limit: ftpmount / limit), when both are there.
 func (b *bench) ratio(w *workload, lat time.Duration) (float64, bool) {
 	f, ok := b.res.median(lat, w.id, toolFtpmount)
 	if !ok {
 		return 0, false
 	}
-	if w.rss {
-		return f / w.target, true
+	if w.absolute() {
+		return f / w.target, w.target > 0
 	}
 	r, ok := b.res.median(lat, w.id, w.ref)
 	if !ok || r <= 0 {
@@ -106,8 +105,11 @@ func (b *bench) ratio(w *workload, lat time.Duration) (float64, bool) {
 	return f / r, true
 }
 
-// met says whether the target is met: "yes", "no", or "?" when a value is missing.
+// met says whether the target is met: "yes", "no", "?" when a value is missing, "—" without a target.
 func (b *bench) met(w *workload, lat time.Duration) string {
+	if w.target == 0 {
+		return "—"
+	}
 	r, ok := b.ratio(w, lat)
 	if !ok {
 		return "?"
@@ -116,32 +118,62 @@ func (b *bench) met(w *workload, lat time.Duration) string {
 	switch {
 	case len(c.flags) > 0:
 		return "**no** (not on the server when it returned)"
-	case w.rss && r < 1, !w.rss && r <= w.target:
+	case w.unit == "MiB" && r < 1, w.unit != "MiB" && w.absolute() && r <= 1, !w.absolute() && r <= w.target:
 		return "yes"
 	default:
 		return "**no**"
 	}
 }
 
+// targetText is the target column: ≤ 1.5× curl, ≤ 0.5 s, < 600 MiB, ≤ 500 B per entry.
+func (w *workload) targetText() string {
+	switch {
+	case w.target == 0:
+		return "—"
+	case !w.absolute():
+		return fmt.Sprintf("≤ %g× %s", w.target, w.ref)
+	case w.unit == "MiB":
+		return fmt.Sprintf("< %g MiB", w.target)
+	case w.unit == "B/entry":
+		return fmt.Sprintf("≤ %g B", w.target)
+	}
+	return fmt.Sprintf("≤ %g %s", w.target, w.unit)
+}
+
+// roundTrips is ftpmount's time per operation in round trips of the added latency (2 × one way),
+// for workloads with ops at latencies above 0.
+func (b *bench) roundTrips(w *workload, lat time.Duration) (float64, bool) {
+	if w.ops == 0 || lat == 0 {
+		return 0, false
+	}
+	m, ok := b.res.median(lat, w.id, toolFtpmount)
+	if !ok {
+		return 0, false
+	}
+	return m / (2 * lat.Seconds()) / float64(w.ops), true
+}
+
 func (b *bench) table() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "Times in seconds, median of %d run(s); ratio = ftpmount / reference.\n\n", b.reps)
-	sb.WriteString("| workload | latency | curl | rclone | ftpmount | ratio | target | met |\n")
-	sb.WriteString("|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&sb, "Times in seconds, median of %d run(s); ratio = ftpmount / reference; RT/op = ftpmount's time per "+
+		"operation in round trips of the added latency (2 × one way).\n\n", b.reps)
+	sb.WriteString("| workload | latency | curl | rclone | ftpmount | ratio | RT/op | target | met |\n")
+	sb.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, w := range b.workloads {
 		for _, ep := range b.endpoints {
-			ratio, target := "—", ""
-			if r, ok := b.ratio(w, ep.lat); ok && !w.rss {
+			if w.lat0only && ep.lat != 0 {
+				continue
+			}
+			ratio, rt := "—", "—"
+			if r, ok := b.ratio(w, ep.lat); ok && !w.absolute() {
 				ratio = fmtRatio(r) + "× " + w.ref.String()
 			}
-			if w.rss {
-				target = fmt.Sprintf("< %.0f MiB", w.target)
-			} else {
-				target = fmt.Sprintf("≤ %g× %s", w.target, w.ref)
+			if v, ok := b.roundTrips(w, ep.lat); ok {
+				rt = fmt.Sprintf("%.1f", v)
 			}
-			fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", w.name, fmtLat(ep.lat),
+			fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w.name, fmtLat(ep.lat),
 				b.value(w, ep.lat, toolCurl), b.value(w, ep.lat, toolRclone), b.value(w, ep.lat, toolFtpmount),
-				ratio, target, b.met(w, ep.lat))
+				ratio, rt, w.targetText(), b.met(w, ep.lat))
 		}
 	}
 	return sb.String()
@@ -185,6 +217,13 @@ func (b *bench) markdown(table string) string {
   curl's ls rows are a LIST of the directory (warm: the same again). find has no curl equivalent.
 - Peak RSS: VmRSS of the serving process (ftpmount's daemon, found with pgrep -f on the mount point;
   rclone's mount process) sampled every 100 ms.
+- Huge directories (loopback only): empty files in a directory of their own; curl's LIST of it, and
+  ftpmount's ` + "`ls -l`" + ` on a fresh mount, cold then warm. Memory per entry: the daemon's VmRSS after
+  the cold ls -l less its VmRSS when idle, divided by the entries; peak RSS: its VmHWM.
+- RT/op: ftpmount's median time / (2 × the one-way latency) / the operations of one run (preads, files
+  copied, directories listed): about how many round trips each operation costs.
+- Write-back (` + "`-o writeback`" + ` against rclone's --vfs-cache-mode writes): not measured yet; its rows
+  come with the option.
 
 ## Command lines
 
@@ -197,6 +236,9 @@ func (b *bench) markdown(table string) string {
 	sb.WriteString("\n## Samples\n\n")
 	for _, w := range b.workloads {
 		for _, ep := range b.endpoints {
+			if w.lat0only && ep.lat != 0 {
+				continue
+			}
 			for _, t := range allTools {
 				c := b.res.cell(ep.lat, w.id, t)
 				if len(c.samples) == 0 && c.err == "" && len(c.notes) == 0 {
@@ -291,130 +333,4 @@ func int8String(a []int8) string {
 		sb.WriteByte(byte(c))
 	}
 	return sb.String()
-}
-
-// writeChart draws the ratios (ftpmount / reference, log scale) per workload and latency, with each
-// target as a black line.
-func (b *bench) writeChart(path string) error {
-	const (
-		W, H         = 1400, 600
-		left, right  = 90, 30
-		top, bottom  = 110, 90
-		plotW, plotH = W - left - right, H - top - bottom
-	)
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
-	white := color.RGBA{255, 255, 255, 255}
-	black := color.RGBA{0, 0, 0, 255}
-	grid := color.RGBA{210, 210, 210, 255}
-	green := color.RGBA{0, 140, 60, 255}
-	red := color.RGBA{200, 30, 30, 255}
-	latColors := []color.RGBA{{66, 133, 244, 255}, {251, 140, 0, 255}, {120, 80, 200, 255}, {0, 160, 160, 255}}
-	fillRect(img, 0, 0, W, H, white)
-
-	type bar struct {
-		v      float64
-		ok     bool
-		target float64
-		met    bool
-	}
-	bars := make([][]bar, len(b.workloads))
-	lo, hi := 0.1, 2.0
-	for i, w := range b.workloads {
-		target := w.target
-		if w.rss {
-			target = 1
-		}
-		lo, hi = math.Min(lo, target), math.Max(hi, target)
-		for _, ep := range b.endpoints {
-			r, ok := b.ratio(w, ep.lat)
-			m := b.met(w, ep.lat) == "yes"
-			if ok && r > 0 {
-				lo, hi = math.Min(lo, r), math.Max(hi, r)
-			}
-			bars[i] = append(bars[i], bar{r, ok && r > 0, target, m})
-		}
-	}
-	dmin, dmax := math.Floor(math.Log10(lo)), math.Ceil(math.Log10(hi))
-	if dmax-dmin < 1 {
-		dmax = dmin + 1
-	}
-	y := func(v float64) int {
-		return top + int(float64(plotH)*(dmax-math.Log10(v))/(dmax-dmin))
-	}
-
-	drawText(img, left, 20, "ftpmount time / reference time (log scale; lower is better; black line = target)", 2, black)
-	lx := left
-	for i, ep := range b.endpoints {
-		c := latColors[i%len(latColors)]
-		fillRect(img, lx, 58, 24, 16, c)
-		label := fmtLat(ep.lat)
-		drawText(img, lx+32, 60, label, 2, black)
-		lx += 32 + textWidth(label, 2) + 40
-	}
-	drawText(img, lx, 60, "ok = target met, no = missed. peak rss: ratio to the 150 mib limit", 2, black)
-
-	// Grid lines at each power of ten.
-	for d := dmin; d <= dmax; d++ {
-		v := math.Pow(10, d)
-		yy := y(v)
-		c := grid
-		if d == 0 {
-			c = color.RGBA{120, 120, 120, 255}
-		}
-		fillRect(img, left, yy, plotW, 1, c)
-		label := fmt.Sprintf("%g", v)
-		drawText(img, left-10-textWidth(label, 2), yy-7, label, 2, black)
-	}
-	fillRect(img, left, top, 1, plotH, black)
-
-	n := len(b.workloads)
-	gw := plotW / n
-	for i, w := range b.workloads {
-		gx := left + i*gw
-		nb := len(bars[i])
-		bw := gw * 6 / 10 / max(nb, 1)
-		x0 := gx + (gw-bw*nb)/2
-		for j, br := range bars[i] {
-			x := x0 + j*bw
-			c := latColors[j%len(latColors)]
-			if !br.ok {
-				drawText(img, x+2, y(math.Pow(10, dmin))-14, "n/a", 1, black)
-				continue
-			}
-			yt := y(br.v)
-			fillRect(img, x+2, yt, bw-4, top+plotH-yt, c)
-			val := fmtRatio(br.v)
-			drawText(img, x+bw/2-textWidth(val, 1)/2, yt-22, val, 1, black)
-			mark, mc := "no", red
-			if br.met {
-				mark, mc = "ok", green
-			}
-			drawText(img, x+bw/2-textWidth(mark, 1)/2, yt-11, mark, 1, mc)
-		}
-		if len(bars[i]) > 0 {
-			yt := y(bars[i][0].target)
-			fillRect(img, gx+gw/10, yt-1, gw*8/10, 3, black)
-		}
-		// Label: words on lines that fit the group.
-		var lines []string
-		for _, word := range strings.Fields(w.label) {
-			if k := len(lines) - 1; k >= 0 && textWidth(lines[k]+" "+word, 2) <= gw-6 {
-				lines[k] += " " + word
-			} else {
-				lines = append(lines, word)
-			}
-		}
-		for k, line := range lines {
-			drawText(img, gx+gw/2-textWidth(line, 2)/2, top+plotH+12+k*20, line, 2, black)
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

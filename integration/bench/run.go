@@ -160,8 +160,14 @@ func processAlive(pid int) bool {
 	return true
 }
 
-// rssKiB reads VmRSS of pid, in KiB.
-func rssKiB(pid int) (int64, bool) {
+// rssKiB reads VmRSS of pid (resident now), in KiB.
+func rssKiB(pid int) (int64, bool) { return procStatusKiB(pid, "VmRSS") }
+
+// hwmKiB reads VmHWM of pid (the peak resident size so far), in KiB.
+func hwmKiB(pid int) (int64, bool) { return procStatusKiB(pid, "VmHWM") }
+
+// procStatusKiB reads a "kB" field of /proc/PID/status.
+func procStatusKiB(pid int, field string) (int64, bool) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, false
@@ -169,7 +175,7 @@ func rssKiB(pid int) (int64, bool) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			f := strings.Fields(v)
 			if len(f) > 0 {
 				n, err := strconv.ParseInt(f[0], 10, 64)

@@ -39,11 +39,12 @@ type sizes struct {
 	treeFiles      int
 	cpFiles        int // small files copied with cp -r
 	preads         int // random 4 KiB reads
+	huge1, huge2   int // entries of the huge directories (empty files), listed on loopback only
 }
 
 var (
-	fullSizes  = sizes{big: 1 << 30, mid: 256 << 20, huge: 4 << 30, dirEntries: 10000, treeDirs: 100, treeFiles: 20, cpFiles: 200, preads: 200}
-	quickSizes = sizes{big: 64 << 20, mid: 32 << 20, huge: 128 << 20, dirEntries: 500, treeDirs: 10, treeFiles: 5, cpFiles: 20, preads: 20}
+	fullSizes  = sizes{big: 1 << 30, mid: 256 << 20, huge: 4 << 30, dirEntries: 10000, treeDirs: 100, treeFiles: 20, cpFiles: 200, preads: 200, huge1: 200_000, huge2: 1_000_000}
+	quickSizes = sizes{big: 64 << 20, mid: 32 << 20, huge: 128 << 20, dirEntries: 500, treeDirs: 10, treeFiles: 5, cpFiles: 20, preads: 20, huge1: 2000, huge2: 10_000}
 )
 
 // endpoint is where clients reach the server at one latency.
@@ -225,6 +226,27 @@ func (b *bench) makeFixtures() error {
 	}
 	if err := os.Mkdir(filepath.Join(b.data, "up"), 0o755); err != nil {
 		return err
+	}
+	// Each huge directory in a parent of its own: listing one must not
+	// prefetch the other (cache/prefetch.go lists sibling directories).
+	for _, h := range []struct {
+		name string
+		n    int
+	}{{"huge1", b.sz.huge1}, {"huge2", b.sz.huge2}} {
+		if !b.selected(h.name) {
+			continue
+		}
+		dir := filepath.Join(b.data, h.name, "d")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		for i := range h.n {
+			f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("entry-%07d.txt", i)), os.O_CREATE|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
 	}
 	err := filepath.WalkDir(b.data, func(p string, _ fs.DirEntry, err error) error {
 		if err != nil {

@@ -27,14 +27,27 @@ func (t tool) String() string { return [...]string{"curl", "rclone", "ftpmount"}
 
 // workload is one row of the table (per latency).
 type workload struct {
-	id      string
-	label   string // for the chart (its font is upper case)
-	name    string
-	ref     tool    // the ratio is ftpmount / ref
-	target  float64 // ratio ≤ target; for rss: MiB limit
-	rss     bool    // the values are peak RSS in MiB, not seconds
-	durable bool    // ftpmount must have the data on the server when the command returns
+	id    string
+	label string // for the chart's axis
+	name  string
+	// ref: the ratio is ftpmount / ref, and target its limit. toolNone:
+	// ftpmount's value itself is compared with target, in unit.
+	ref    tool
+	target float64 // 0: no target (the row only informs)
+	unit   string  // "" (seconds, against ref), or for an absolute limit: "s", "MiB", "B/entry"
+	// ops is the number of operations one run makes that each need the
+	// server (preads, files, directories): the table shows the round trips
+	// per operation at latencies above 0 (0: not shown).
+	ops      int
+	lat0only bool // measured on loopback only (huge directories: the link's speed is not the point)
+	durable  bool // ftpmount must have the data on the server when the command returns
 }
+
+// toolNone is the ref of workloads with an absolute limit.
+const toolNone tool = -1
+
+// absolute reports whether w is compared with a limit rather than with a reference tool.
+func (w *workload) absolute() bool { return w.ref == toolNone }
 
 func makeWorkloads(sz sizes) []*workload {
 	return []*workload{
@@ -44,19 +57,46 @@ func makeWorkloads(sz sizes) []*workload {
 			name: fmt.Sprintf("sequential read %s, cold", hsize(sz.mid))},
 		{id: "write-mid", label: "write " + hsize(sz.mid), ref: toolCurl, target: 1.5, durable: true,
 			name: fmt.Sprintf("sequential write %s, dd conv=fsync (curl: upload)", hsize(sz.mid))},
-		{id: "randread", label: fmt.Sprintf("%d random 4k", sz.preads), ref: toolRclone, target: 0.1,
+		{id: "randread", label: fmt.Sprintf("%d random 4k", sz.preads), ref: toolRclone, target: 0.1, ops: sz.preads,
 			name: fmt.Sprintf("%d random 4 KiB preads in %s, cold", sz.preads, hsize(sz.big))},
-		{id: "ls-cold", label: "ls -l cold", ref: toolRclone, target: 0.5,
+		{id: "ls-cold", label: "ls -l cold", ref: toolRclone, target: 0.5, ops: 1,
 			name: fmt.Sprintf("ls -l of %d entries, cold", sz.dirEntries)},
 		{id: "ls-warm", label: "ls -l warm", ref: toolRclone, target: 0.2,
 			name: fmt.Sprintf("ls -l of %d entries, warm", sz.dirEntries)},
-		{id: "find", label: fmt.Sprintf("find %dx%d", sz.treeDirs, sz.treeFiles), ref: toolRclone, target: 1,
+		{id: "find", label: fmt.Sprintf("find %dx%d", sz.treeDirs, sz.treeFiles), ref: toolRclone, target: 1, ops: sz.treeDirs + 1,
 			name: fmt.Sprintf("find over %d dirs × %d files, cold", sz.treeDirs, sz.treeFiles)},
-		{id: "cp", label: fmt.Sprintf("cp -r %d files", sz.cpFiles), ref: toolRclone, target: 1, durable: true,
+		{id: "cp", label: fmt.Sprintf("cp -r %d files", sz.cpFiles), ref: toolRclone, target: 1, durable: true, ops: sz.cpFiles,
 			name: fmt.Sprintf("cp -r of %d small files into the mount", sz.cpFiles)},
-		{id: "rss", label: "peak rss", rss: true, target: 150,
+		// Write-back rows (`-o writeback` against rclone --vfs-cache-mode writes, until
+		// every file is on the server): to be added here with the option itself (issue 14).
+		{id: "rss", label: "peak rss", ref: toolNone, unit: "MiB", target: 150,
 			name: fmt.Sprintf("peak RSS (MiB) while reading %s and writing %s", hsize(sz.huge), hsize(sz.big))},
+		{id: "huge1-cold", label: "ls -l " + hcount(sz.huge1) + " cold", ref: toolCurl, target: 1.5, lat0only: true,
+			name: fmt.Sprintf("ls -l of %s entries, cold (curl: LIST)", hcount(sz.huge1))},
+		{id: "huge1-warm", label: "ls -l " + hcount(sz.huge1) + " warm", ref: toolNone, unit: "s", target: 0.5, lat0only: true,
+			name: fmt.Sprintf("ls -l of %s entries, warm", hcount(sz.huge1))},
+		{id: "huge1-mem", label: "memory per entry " + hcount(sz.huge1), ref: toolNone, unit: "B/entry", target: 500, lat0only: true,
+			name: fmt.Sprintf("daemon memory per entry after ls -l of %s (VmRSS growth)", hcount(sz.huge1))},
+		{id: "huge2-cold", label: "ls -l " + hcount(sz.huge2) + " cold", ref: toolCurl, lat0only: true,
+			name: fmt.Sprintf("ls -l of %s entries, cold (curl: LIST)", hcount(sz.huge2))},
+		{id: "huge2-warm", label: "ls -l " + hcount(sz.huge2) + " warm", ref: toolNone, unit: "s", lat0only: true,
+			name: fmt.Sprintf("ls -l of %s entries, warm", hcount(sz.huge2))},
+		{id: "huge2-mem", label: "memory per entry " + hcount(sz.huge2), ref: toolNone, unit: "B/entry", lat0only: true,
+			name: fmt.Sprintf("daemon memory per entry after ls -l of %s (VmRSS growth)", hcount(sz.huge2))},
+		{id: "huge2-rss", label: "peak rss " + hcount(sz.huge2), ref: toolNone, unit: "MiB", target: 600, lat0only: true,
+			name: fmt.Sprintf("daemon's peak RSS (MiB, VmHWM) after ls -l of %s entries", hcount(sz.huge2))},
 	}
+}
+
+// hcount formats an entry count as 200k, 1M.
+func hcount(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
 }
 
 // hsize formats a byte count as 4 GiB, 256 MiB.
@@ -73,11 +113,12 @@ func hsize(n int64) string {
 
 // scenario is one measured activity; it yields the values of one or more workloads.
 type scenario struct {
-	name  string
-	ids   []string
-	tools []tool
-	once  bool // not repeated
-	run   func(b *bench, ep endpoint, rep int, t tool) error
+	name     string
+	ids      []string
+	tools    []tool
+	once     bool // not repeated
+	lat0only bool // only on loopback
+	run      func(b *bench, ep endpoint, rep int, t tool) error
 }
 
 var scenarios = []scenario{
@@ -93,6 +134,10 @@ var scenarios = []scenario{
 	{name: "write", ids: []string{"write-mid"}, tools: allTools, run: (*bench).seqWrite},
 	{name: "cp", ids: []string{"cp"}, tools: allTools, run: (*bench).cpSmall},
 	{name: "rss", ids: []string{"rss"}, tools: []tool{toolRclone, toolFtpmount}, once: true, run: (*bench).memory},
+	{name: "huge1", ids: []string{"huge1-cold", "huge1-warm", "huge1-mem"}, tools: []tool{toolCurl, toolFtpmount}, lat0only: true,
+		run: func(b *bench, ep endpoint, _ int, t tool) error { return b.hugeDir(ep, t, "huge1", b.sz.huge1) }},
+	{name: "huge2", ids: []string{"huge2-cold", "huge2-warm", "huge2-mem", "huge2-rss"}, tools: []tool{toolCurl, toolFtpmount}, lat0only: true,
+		run: func(b *bench, ep endpoint, _ int, t tool) error { return b.hugeDir(ep, t, "huge2", b.sz.huge2) }},
 }
 
 func scenarioNames() []string {
@@ -114,7 +159,7 @@ const attempts = 3
 func (b *bench) measure() error {
 	for _, ep := range b.endpoints {
 		for _, sc := range scenarios {
-			if b.only != nil && !b.only[sc.name] {
+			if !b.selected(sc.name) || sc.lat0only && ep.lat != 0 {
 				continue
 			}
 			n := b.reps
@@ -162,6 +207,9 @@ func (b *bench) measure() error {
 	}
 	return nil
 }
+
+// selected reports whether the scenario named name is to run (-only).
+func (b *bench) selected(name string) bool { return b.only == nil || b.only[name] }
 
 // mountFor mounts ep with t (ftpmount, or rclone with the given --vfs-cache-mode).
 func (b *bench) mountFor(t tool, ep endpoint, rcloneMode string) (*mountInst, error) {
