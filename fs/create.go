@@ -22,16 +22,16 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	sp, err := newSpool(d.m.opts.SpoolDir)
+	n := &fileNode{m: d.m, mode: mode & 0o7777}
+	cp := path.Join(p, name)
+	w, err := d.m.core.Create(cp, n.remotePath)
 	if err != nil {
-		return nil, nil, 0, d.m.toErrno("create", path.Join(p, name), err)
+		return nil, nil, 0, d.m.toErrno("create", cp, err)
 	}
-	sp.mtime = d.m.opts.Now()
-	sp.sequential = true
-	sp.touch()
-	n := &fileNode{m: d.m, sp: sp, writers: 1, mode: mode & 0o7777}
+	n.w = w
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
-	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, ModTime: sp.mtime}
+	_, mtime, _ := w.Writing()
+	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, ModTime: mtime}
 	d.m.dirs.SetPending(p, e)
 	d.m.fillAttr(e, &out.Attr)
 	n.overlay(&out.Attr)

@@ -73,7 +73,7 @@ func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.Att
 func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if mtime, ok := in.GetMTime(); ok && !d.IsRoot() {
 		if p, errno := d.path(); errno == 0 {
-			d.m.setTime(ctx, p, mtime)
+			d.m.core.SetTime(ctx, p, mtime)
 		}
 	}
 	return d.Getattr(ctx, fh, out)
@@ -130,7 +130,7 @@ func (d *dirNode) child(ctx context.Context, e ftpconn.Entry) *gofs.Inode {
 	case ftpconn.TypeSymlink:
 		node = &linkNode{m: d.m}
 	default:
-		node = &fileNode{m: d.m}
+		node = d.m.newFileNode()
 	}
 	return d.NewInode(ctx, node, gofs.StableAttr{Mode: mode})
 }
@@ -209,7 +209,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	cp := path.Join(p, name)
 	if ch := d.GetChild(name); ch != nil {
 		if f, ok := ch.Operations().(*fileNode); ok {
-			f.stopStream() // its STOR must not race the DELE
+			f.w.StopStream() // its STOR must not race the DELE
 		}
 	}
 	err := d.m.client.Delete(ctx, cp)
@@ -221,7 +221,7 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	}
 	if ch := d.GetChild(name); ch != nil {
 		if f, ok := ch.Operations().(*fileNode); ok {
-			f.unlinked()
+			f.w.Unlinked()
 		}
 	}
 	d.m.dirs.ClearPending(p, name)

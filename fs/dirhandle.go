@@ -63,7 +63,14 @@ var (
 	_ = (gofs.FileReaddirenter)((*dirHandle)(nil))
 	_ = (gofs.FileSeekdirer)((*dirHandle)(nil))
 	_ = (gofs.FileLookuper)((*dirHandle)(nil))
+	_ = (gofs.FileFsyncdirer)((*dirHandle)(nil))
 )
+
+// Fsyncdir has nothing to wait for: every change of a directory (create's
+// upload at close, mkdir, unlink, rename) is on the server when its own
+// operation returns. Tools that make their writes durable the careful way
+// (borg, git, databases) fsync the directory after a rename.
+func (h *dirHandle) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno { return 0 }
 
 func (h *dirHandle) open(ctx context.Context) syscall.Errno {
 	if h.snap != nil {

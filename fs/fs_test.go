@@ -313,12 +313,12 @@ func TestAppendSendsOnlyTheNewBytes(t *testing.T) {
 	}
 }
 
-func TestAtomicUploadRenamesOverTheTarget(t *testing.T) {
+func TestOverwriteRenamesOverTheTarget(t *testing.T) {
 	requireFuse(t)
 	fake := ftpfake.New()
 	fake.WriteFile("/f", []byte("old"))
 	mnt := t.TempDir()
-	srv, err := Mount(mnt, fake, Options{DirTTL: time.Second, SpoolDir: t.TempDir(), Atomic: true, Logf: t.Logf})
+	srv, err := Mount(mnt, fake, Options{DirTTL: time.Second, SpoolDir: t.TempDir(), Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestAtomicUploadRenamesOverTheTarget(t *testing.T) {
 		t.Fatalf("server has %q", got)
 	}
 	if fake.Calls("Rename") == 0 {
-		t.Fatal("atomic upload did not rename")
+		t.Fatal("the overwrite did not go through a temporary name")
 	}
 	ents, _ := fake.List(t.Context(), "/")
 	if len(ents) != 1 {

@@ -20,8 +20,9 @@ type handle struct {
 	write bool
 	size  int64 // read handles: the file's size at open
 
-	mu sync.Mutex
-	rd ftpconn.Reader // GUARDED_BY(mu): created at the first read from the server
+	mu     sync.Mutex
+	rd     ftpconn.Reader // GUARDED_BY(mu): created at the first read from the server
+	rdPath string         // GUARDED_BY(mu): the path rd reads
 }
 
 var (
@@ -41,7 +42,7 @@ func bytesResult(b []byte) fuse.ReadResult { return fuse.ReadResultVector([][]by
 
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	p, _ := h.n.path()
-	if m, ok, err := h.n.readSpool(ctx, dest, off); ok {
+	if m, ok, err := h.n.w.ReadAt(ctx, dest, off); ok {
 		if err != nil {
 			return nil, h.n.m.toErrno("read", p, err)
 		}
@@ -59,16 +60,25 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 }
 
 // reader opens the server stream at the first read, expecting the size the
-// listing showed at open.
+// listing showed at open. The file may have been renamed since (through the
+// mount): the next stream opens under its new name. An unlinked file keeps
+// its last name: a stream still open on it goes on; a new one finds nothing.
 func (h *handle) reader() (ftpconn.Reader, syscall.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.rd == nil {
-		p, errno := h.n.path()
-		if errno != 0 {
-			return nil, errno
+	p, errno := h.n.path()
+	if errno != 0 {
+		if h.rd != nil {
+			return h.rd, 0
 		}
-		h.rd = h.n.m.client.OpenReader(p, h.size)
+		return nil, errno
+	}
+	if h.rd != nil && p != h.rdPath {
+		h.rd.Close()
+		h.rd = nil
+	}
+	if h.rd == nil {
+		h.rd, h.rdPath = h.n.m.client.OpenReader(p, h.size), p
 	}
 	return h.rd, 0
 }
@@ -77,7 +87,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	if !h.write {
 		return 0, syscall.EBADF
 	}
-	if err := h.n.write(ctx, data, off); err != nil {
+	if err := h.n.w.Write(ctx, data, off); err != nil {
 		p, _ := h.n.path()
 		return 0, h.n.m.toErrno("write", p, err)
 	}
@@ -90,7 +100,11 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	if !h.write {
 		return 0
 	}
-	return h.n.flush(ctx)
+	if err := h.n.w.Flush(ctx); err != nil {
+		p, _ := h.n.path()
+		return h.n.m.toErrno("upload", p, err)
+	}
+	return 0
 }
 
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
@@ -105,7 +119,7 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	}
 	h.mu.Unlock()
 	if h.write {
-		h.n.releaseSpool()
+		h.n.w.Release()
 	}
 	return 0
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/ftpmount/ftpmount/cache"
+	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
@@ -31,9 +31,14 @@ type Options struct {
 	AllowOther  bool
 	ReadOnly    bool // mount read-only: the kernel answers EROFS to writes
 	DefaultPerm bool // default_permissions: the kernel enforces the modes shown
-	Atomic      bool // upload to a temporary name and rename over the target
+	// Replace says how new content takes the place of a file (see
+	// package core): a temporary name renamed over it by default.
+	Replace core.Replace
+	// Server names the server and account without the password: the
+	// crash journals of spools carry it (core.Config.Server).
+	Server string
 	// Streams is how many uploads may run while their files are still
-	// being written (see stream.go); 0: none, every upload starts at close.
+	// being written (see core/stream.go); 0: none, every upload starts at close.
 	Streams     int
 	ReadaheadKB int // the kernel's readahead for the mount (root only); 0 leaves it alone
 	// RootListing, when not nil, is a listing of Root the caller just
@@ -50,9 +55,8 @@ type mount struct {
 	opts    Options
 	client  ftpconn.Client
 	dirs    *cache.Dirs
-	uploads sync.WaitGroup // uploads in flight, waited for at shutdown
-	streams chan struct{}  // one token per streamed upload running; nil when off
-	mounted time.Time      // shown as the root's times: the root has no listing entry of its own
+	core    *core.Core // the write side
+	mounted time.Time  // shown as the root's times: the root has no listing entry of its own
 }
 
 // Mount mounts the server behind client at mountpoint. The caller serves
@@ -60,12 +64,23 @@ type mount struct {
 func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error) {
 	o = o.withDefaults()
 	m := &mount{opts: o, client: client, mounted: o.Now()}
-	if o.Streams > 0 {
-		m.streams = make(chan struct{}, o.Streams)
-	}
 	m.dirs = cache.NewDirs(client, cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
 	if o.RootListing != nil {
 		m.dirs.SetListing(o.Root, o.RootListing)
+	}
+	var err error
+	m.core, err = core.New(client, m.dirs, core.Config{
+		Server:     o.Server,
+		SpoolDir:   o.SpoolDir,
+		RecoverDir: o.RecoverDir,
+		Replace:    o.Replace,
+		Streams:    o.Streams,
+		Logf:       o.Logf,
+		Debugf:     o.Debugf,
+		Now:        o.Now,
+	})
+	if err != nil {
+		return nil, err
 	}
 	root := &dirNode{m: m}
 	kt := o.KernelTTL
@@ -93,6 +108,11 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	if o.DefaultPerm {
 		fopts.MountOptions.Options = append(fopts.MountOptions.Options, "default_permissions")
 	}
+	// Spools a dead daemon of this server left behind are finished or
+	// kept before anything new is written (each case is logged).
+	if o.Server != "" {
+		m.core.Recover(context.Background())
+	}
 	srv, err := gofs.Mount(mountpoint, root, fopts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
@@ -112,7 +132,7 @@ type Server struct {
 }
 
 // WaitUploads blocks until uploads in flight have ended.
-func (s *Server) WaitUploads() { s.m.uploads.Wait() }
+func (s *Server) WaitUploads() { s.m.core.WaitUploads() }
 
 func (o Options) withDefaults() Options {
 	if o.Root == "" {
@@ -207,24 +227,4 @@ func stableMode(t ftpconn.EntryType) uint32 {
 		return syscall.S_IFLNK
 	}
 	return syscall.S_IFREG
-}
-
-// setTime sets the modification time of p on the server (MFMT, or
-// vsftpd's MDTM) and in the listing cache. Where the server refuses, the
-// time is still shown while p stays as the server lists it now (see
-// cache.KeepTime); nothing fails: tar, cp -p and rsync must go on.
-func (m *mount) setTime(ctx context.Context, p string, t time.Time) {
-	dir, name := path.Dir(p), path.Base(p)
-	err := m.client.SetTime(ctx, p, t)
-	if err == nil {
-		if e, lerr := m.dirs.Lookup(ctx, dir, name); lerr == nil {
-			m.dirs.SetTime(dir, name, t, e.Size)
-		}
-		return
-	}
-	m.debugf("set time of %s: %v (kept in this mount only)", p, err)
-	m.dirs.Invalidate(dir, false) // the server's time of p, as it is now
-	if e, lerr := m.dirs.Lookup(ctx, dir, name); lerr == nil {
-		m.dirs.KeepTime(dir, e, t)
-	}
 }

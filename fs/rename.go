@@ -64,8 +64,8 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	}
 	if ch := d.GetChild(name); ch != nil {
 		if f, ok := ch.Operations().(*fileNode); ok {
-			if errno := f.flush(ctx); errno != 0 {
-				return errno
+			if err := f.w.Flush(ctx); err != nil {
+				return d.m.toErrno("rename", from, err)
 			}
 		}
 	}

@@ -6,17 +6,19 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
 )
 
-// Streamed uploads (stream.go) against a real FTP server in process: the
+// Streamed uploads (core/stream.go) against a real FTP server in process: the
 // upload starts while the file is written, and whatever the writer does
 // meanwhile, the server ends up with exactly what was written.
 
@@ -41,8 +43,9 @@ func randomBytes(n int, seed uint64) []byte {
 }
 
 // writeUntilOnServer writes data in 1 MiB pieces and returns once the
-// server's copy has grown (the upload runs before the close), failing the
-// test if it does not within a few seconds.
+// upload has bytes on the server (under a temporary name beside server)
+// while the file is still open, failing the test (after closing f) if it
+// does not within a few seconds.
 func writeUntilOnServer(t *testing.T, f *os.File, data []byte, server string) {
 	t.Helper()
 	for off := 0; off < len(data); off += 1 << 20 {
@@ -52,14 +55,29 @@ func writeUntilOnServer(t *testing.T, f *os.File, data []byte, server string) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if st, err := os.Stat(server); err == nil && st.Size() > 0 {
+		if streamedBytes(server) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
+			f.Close()
 			t.Fatalf("%s: nothing on the server while the file is open: the upload did not start early", server)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// streamedBytes is the size of the temporary upload of server in its
+// directory (0 when there is none).
+func streamedBytes(server string) int64 {
+	ents, _ := os.ReadDir(filepath.Dir(server))
+	for _, e := range ents {
+		if _, ok := core.IsTempName(e.Name()); ok && strings.HasPrefix(e.Name(), "."+filepath.Base(server)+".") {
+			if fi, err := e.Info(); err == nil {
+				return fi.Size()
+			}
+		}
+	}
+	return 0
 }
 
 // finish writes rest, closes f and checks that the server has want.
@@ -83,6 +101,7 @@ func checkServerFile(t *testing.T, server string, want []byte) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s: server has %d bytes, want %d (equal prefix: %v)", server, len(got), len(want), bytes.HasPrefix(want, got))
 	}
+	noTempUploads(t, filepath.Dir(server))
 }
 
 func TestStreamedUploadStartsBeforeClose(t *testing.T) {
@@ -170,6 +189,18 @@ func TestStreamedUploadOfDeletedFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.Dir, "gone.bin")); !os.IsNotExist(err) {
 		t.Fatalf("deleted file on the server: stat = %v", err)
+	}
+	noTempUploads(t, s.Dir)
+}
+
+// noTempUploads fails when a temporary upload is left in dir.
+func noTempUploads(t *testing.T, dir string) {
+	t.Helper()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if _, ok := core.IsTempName(e.Name()); ok {
+			t.Errorf("temporary upload %s left in %s", e.Name(), dir)
+		}
 	}
 }
 
@@ -266,8 +297,10 @@ func TestNoStreamAfterAConfirmedUpload(t *testing.T) {
 	finish(t, f, data[5<<20:], filepath.Join(s.Dir, "synced.bin"), data)
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"STOR /synced.bin", "REST 5242880", "STOR /synced.bin"}
-	if fmt.Sprint(rests) != fmt.Sprint(want) {
-		t.Fatalf("transfers %q, want %q", rests, want)
+	// The stream went to a temporary name renamed over the file at fsync;
+	// the rest is an append to the file itself.
+	want := []string{"REST 5242880", "STOR /synced.bin"}
+	if len(rests) != 3 || !strings.HasPrefix(rests[0], "STOR /.synced.bin.ftpmount-") || fmt.Sprint(rests[1:]) != fmt.Sprint(want) {
+		t.Fatalf("transfers %q, want a STOR to a temporary name, then %q", rests, want)
 	}
 }

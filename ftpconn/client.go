@@ -38,6 +38,10 @@ type Client interface {
 	Rmdir(ctx context.Context, p string) error
 	Delete(ctx context.Context, p string) error
 	Rename(ctx context.Context, from, to string) error
+	// ModTime asks the server for a file's modification time (RFC 3659
+	// MDTM: UTC, to the second or better), where a LIST line gives only
+	// minutes. ErrNotSupported when the server has no MDTM.
+	ModTime(ctx context.Context, p string) (time.Time, error)
 	// SetTime sets a file's modification time (MFMT or vsftpd's MDTM).
 	// ErrNotSupported when the server can do neither.
 	SetTime(ctx context.Context, p string, t time.Time) error
@@ -207,6 +211,19 @@ func (c *client) Rename(ctx context.Context, from, to string) error {
 		}
 		return refine(wrap("RNTO", to, err), ErrPermission)
 	})
+}
+
+func (c *client) ModTime(ctx context.Context, p string) (time.Time, error) {
+	var t time.Time
+	err := c.do(ctx, "MDTM", p, func(cn *conn, _ bool) error {
+		if !cn.sc.IsGetTimeSupported() {
+			return &ReplyError{Op: "MDTM", Path: p, Msg: "server has no MDTM", Kind: ErrNotSupported}
+		}
+		var err error
+		t, err = cn.sc.GetTime(p)
+		return err
+	})
+	return t, err
 }
 
 func (c *client) SetTime(ctx context.Context, p string, t time.Time) error {

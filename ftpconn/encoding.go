@@ -181,6 +181,14 @@ func (c *codecClient) Rename(ctx context.Context, from, to string) error {
 	return c.Client.Rename(ctx, sf, st)
 }
 
+func (c *codecClient) ModTime(ctx context.Context, p string) (time.Time, error) {
+	sp, err := c.toServer("MDTM", p)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.Client.ModTime(ctx, sp)
+}
+
 func (c *codecClient) SetTime(ctx context.Context, p string, t time.Time) error {
 	sp, err := c.toServer("MFMT", p)
 	if err != nil {

@@ -90,7 +90,7 @@ func unescapeMountinfo(s string) string {
 func checkDir(option, p string) error {
 	st, err := os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
-		if err := os.Mkdir(p, 0o700); err != nil {
+		if err := os.MkdirAll(p, 0o700); err != nil {
 			return fmt.Errorf("%s %s does not exist and cannot be created: %v", option, p, unwrapPath(err))
 		}
 		return nil

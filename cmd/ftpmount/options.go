@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/ftpmount/ftpmount/fs/core"
 	"log/slog"
 	"math"
 	"os"
@@ -33,8 +34,8 @@ type config struct {
 	LogFile      string
 	user         string // -o user=, applied to Source
 	Umask        int
-	DefaultPerm  bool // default_permissions: the kernel checks modes
-	Atomic       bool // upload to a temporary name, then rename
+	DefaultPerm  bool         // default_permissions: the kernel checks modes
+	Replace      core.Replace // how new content takes a file's place (atomic, inplace)
 	Encoding     string
 	DisableEPSV  bool
 	Parallel     int
@@ -83,8 +84,11 @@ host[:port] for anonymous access. Options may come anywhere on the command line:
        parallel=N          read large files sequentially over N connections at
                            once (for servers that throttle each connection)
        disable_epsv        passive mode with PASV only (for servers that break EPSV)
-       atomic              upload to a temporary name and rename it over the
-                           file, so readers never see a partial file
+       atomic              appends too go through a temporary name, so readers
+                           never see a part of the appended bytes
+       inplace             store onto the file itself instead of a temporary
+                           name renamed over it (servers without RNFR/RNTO,
+                           or quotas that cannot hold two copies)
        user=NAME           log in as NAME (instead of the URL's user)
        password_file=PATH  read the password from the first line of PATH
        netrc=PATH          take login and password from a netrc file (default ~/.netrc)
@@ -93,7 +97,9 @@ host[:port] for anonymous access. Options may come anywhere on the command line:
        cert=PATH           client certificate (PEM) for ftps://
        key=PATH            its private key (PEM; default: in the cert= file)
        insecure            do not verify the server's certificate (warns)
-       spool_dir=PATH      where files being written are staged (default $TMPDIR or /tmp)
+       spool_dir=PATH      where files being written are staged, with their crash
+                           journals (default /var/tmp/ftpmount/spool as root,
+                           else ~/.cache/ftpmount/spool)
        recovery_dir=PATH   where data of failed uploads is kept
   -h, --help             show this help
   -V, --version          show the version
@@ -230,6 +236,14 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		*dst = true
 		return nil
 	}
+	flagTo := func(dst *core.Replace, v core.Replace) error {
+		var on bool
+		if err := flag(&on); err != nil {
+			return err
+		}
+		*dst = v
+		return nil
+	}
 	seconds := func(dst *time.Duration, minimum, maximum float64) error {
 		if err := needVal(); err != nil {
 			return err
@@ -304,7 +318,9 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 	case "default_permissions":
 		return flag(&c.DefaultPerm)
 	case "atomic":
-		return flag(&c.Atomic)
+		return flagTo(&c.Replace, core.ReplaceAtomic)
+	case "inplace":
+		return flagTo(&c.Replace, core.ReplaceInPlace)
 	case "auto_unmount":
 		return flag(&c.AutoUnmount)
 	case "readahead":

@@ -113,7 +113,8 @@ func serve(c *config, ready *os.File) int {
 			FileMode:    0o666 &^ uint32(c.Umask),
 			DirMode:     0o777 &^ uint32(c.Umask),
 			DefaultPerm: c.DefaultPerm,
-			Atomic:      c.Atomic,
+			Replace:     c.Replace,
+			Server:      c.Source.String(),
 			Streams:     c.Connections / 2, // half the connections at most wait on writers
 			ReadaheadKB: c.Readahead,
 			RootListing: rootListing,
@@ -318,12 +319,21 @@ func protocolHint(c *config, pe *ftpconn.ProtocolError) string {
 	return "check the host and port (FTP is usually 21, implicit FTPS 990)"
 }
 
-// spoolDir is where files being written are staged.
+// spoolDir is where files being written are staged, with their crash
+// journals: a place that outlives the daemon (and, outside tmpfs, a
+// reboot), so that the next mount of the server finds what a dead daemon
+// left (see core.Recover).
 func spoolDir(c *config) string {
 	if c.SpoolDir != "" {
 		return c.SpoolDir
 	}
-	return os.TempDir()
+	if os.Geteuid() == 0 {
+		return "/var/tmp/ftpmount/spool"
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "ftpmount", "spool")
+	}
+	return filepath.Join(os.TempDir(), "ftpmount-spool")
 }
 
 // recoverDir is where the data of failed uploads is kept.

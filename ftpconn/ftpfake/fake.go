@@ -283,6 +283,19 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 	return nil
 }
 
+func (c *Client) ModTime(ctx context.Context, p string) (time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.begin("ModTime"); err != nil {
+		return time.Time{}, err
+	}
+	n, ok := c.nodes[p]
+	if !ok {
+		return time.Time{}, notFound("MDTM", p)
+	}
+	return n.mtime.UTC().Truncate(time.Second), nil
+}
+
 func (c *Client) SetTime(ctx context.Context, p string, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,4 +1,4 @@
-package fs
+package core
 
 import (
 	"context"
@@ -8,13 +8,19 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
+// spoolPrefix starts the name of every spool file; its journal has the
+// same name plus journalSuffix.
+const spoolPrefix = "ftpmount-spool-"
+
 // spool is the local copy of a file being written: a temporary file on
-// disk. All its fields are guarded by the owning fileNode's mu.
+// disk, locked (flock) by the daemon that owns it, with a journal beside
+// it. All its fields are guarded by the owning File's mu.
 type spool struct {
 	f    *os.File
 	size int64 // the file's size as the writers see it
@@ -36,12 +42,20 @@ type spool struct {
 	// an upload may follow the writes (stream.go).
 	sequential bool
 	stream     *upstream // the upload following the writes, if any
+	jr         journal   // what the journal beside the spool says
 }
 
+// newSpool creates a spool in dir and locks it: Recover in another daemon
+// leaves a locked spool alone.
 func newSpool(dir string) (*spool, error) {
-	f, err := os.CreateTemp(dir, "ftpmount-spool-*")
+	f, err := os.CreateTemp(dir, spoolPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("spool: lock: %w", err)
 	}
 	return &spool{f: f, low: math.MaxInt64}, nil
 }
@@ -90,7 +104,7 @@ func (s *spool) fill(ctx context.Context, client ftpconn.Client, p string) error
 	return nil
 }
 
-func (s *spool) writeAt(data []byte, off int64) error {
+func (s *spool) writeAt(data []byte, off int64, now time.Time) error {
 	if off != s.size {
 		s.sequential = false
 	}
@@ -99,11 +113,11 @@ func (s *spool) writeAt(data []byte, off int64) error {
 		return fmt.Errorf("spool: %w", err)
 	}
 	s.size = max(s.size, off+int64(len(data)))
-	s.touch()
+	s.touch(now)
 	return nil
 }
 
-func (s *spool) truncate(size int64) error {
+func (s *spool) truncate(size int64, now time.Time) error {
 	if err := s.f.Truncate(size); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
@@ -111,37 +125,70 @@ func (s *spool) truncate(size int64) error {
 	s.size = size
 	s.need = min(s.need, size)
 	s.sequential = size == 0 && s.need == 0
-	s.touch()
+	s.touch(now)
 	return nil
 }
 
-func (s *spool) touch() {
+func (s *spool) touch(now time.Time) {
 	s.dirty = true
 	s.gen++
-	s.mtime = time.Now()
+	s.mtime = now
 }
 
-// discard removes the spool file.
+// discard removes the spool file and its journal.
 func (s *spool) discard() {
 	name := s.f.Name()
+	os.Remove(journalPath(name))
 	s.f.Close()
 	os.Remove(name)
 }
 
 // keep moves the spool of a failed upload into dir so that nothing written
-// is lost, and returns where it went.
-func (s *spool) keep(dir, remote string) (string, error) {
+// is lost, and returns where it went. The journal goes.
+func (s *spool) keep(dir, remote string, now time.Time) (string, error) {
+	os.Remove(journalPath(s.f.Name()))
 	s.f.Close()
+	return keepFile(s.f.Name(), dir, remote, now)
+}
+
+// keepFile moves the file name into the recovery folder dir, under the
+// base name of remote and a time stamp, and returns where it went.
+func keepFile(name, dir, remote string, now time.Time) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return s.f.Name(), err
+		return name, err
 	}
 	base := filepath.Base(remote)
 	if len(base) > 100 { // leave room for the suffix within NAME_MAX
 		base = base[:100]
 	}
-	dst := filepath.Join(dir, fmt.Sprintf("%s.%d", base, time.Now().UnixNano()))
-	if err := os.Rename(s.f.Name(), dst); err != nil {
-		return s.f.Name(), err
+	dst := filepath.Join(dir, fmt.Sprintf("%s.%d", base, now.UnixNano()))
+	err := os.Rename(name, dst)
+	if errors.Is(err, syscall.EXDEV) { // another file system: copy, then remove
+		err = copyFile(name, dst)
+		if err == nil {
+			os.Remove(name)
+		}
+	}
+	if err != nil {
+		return name, err
 	}
 	return dst, nil
+}
+
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		os.Remove(to)
+		return err
+	}
+	return dst.Close()
 }

@@ -1,0 +1,88 @@
+package core
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ftpmount/ftpmount/cache"
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// Replace says how an upload puts new content in place of a file.
+type Replace int
+
+const (
+	// ReplaceSafe uploads new content to a temporary name and renames it
+	// over the target; appends go in place with REST+STOR (they never
+	// rewrite an old byte). The default.
+	ReplaceSafe Replace = iota
+	// ReplaceAtomic is ReplaceSafe for appends too: a reader sees the old
+	// content or the new, never a part (-o atomic).
+	ReplaceAtomic
+	// ReplaceInPlace stores onto the target (-o inplace): for servers
+	// without RNFR/RNTO, or quotas that cannot hold two copies. The
+	// server's file is partial while the upload runs.
+	ReplaceInPlace
+)
+
+// Config configures the write side of one mount.
+type Config struct {
+	// Server names the server and account, without the password
+	// ("ftp://user@host:21/root"): journals carry it, so that Recover
+	// takes only the spools of this server.
+	Server     string
+	SpoolDir   string // where spools and their journals live; created if missing
+	RecoverDir string // where the data of failed uploads is kept
+	Replace    Replace
+	// Streams is how many uploads may run while their files are still
+	// being written (stream.go); 0: none, every upload starts at close.
+	Streams int
+	Logf    func(format string, args ...any) // events a user must hear of
+	Debugf  func(format string, args ...any) // nil unless -o debug
+	Now     func() time.Time
+}
+
+// Core is the write side of one mount: it creates the File of each
+// server file that is written, and counts the uploads in flight.
+type Core struct {
+	cfg     Config
+	client  ftpconn.Client
+	dirs    *cache.Dirs
+	uploads sync.WaitGroup // uploads in flight, waited for at shutdown
+	streams chan struct{}  // one token per streamed upload running; nil when off
+}
+
+// New returns the write side of a mount over client and its listing cache.
+// It creates cfg.SpoolDir (mode 0700) when missing.
+func New(client ftpconn.Client, dirs *cache.Dirs, cfg Config) (*Core, error) {
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = os.TempDir()
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool directory: %w", err)
+	}
+	c := &Core{cfg: cfg, client: client, dirs: dirs}
+	if cfg.Streams > 0 && cfg.Replace != ReplaceAtomic {
+		c.streams = make(chan struct{}, cfg.Streams)
+	}
+	return c, nil
+}
+
+// WaitUploads blocks until the uploads in flight have ended.
+func (c *Core) WaitUploads() { c.uploads.Wait() }
+
+func (c *Core) logf(format string, args ...any) { c.cfg.Logf(format, args...) }
+
+func (c *Core) debugf(format string, args ...any) {
+	if c.cfg.Debugf != nil {
+		c.cfg.Debugf(format, args...)
+	}
+}

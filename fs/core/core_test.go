@@ -1,0 +1,444 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ftpmount/ftpmount/cache"
+	"github.com/ftpmount/ftpmount/ftpconn"
+	"github.com/ftpmount/ftpmount/ftpconn/ftpfake"
+)
+
+// The write path, called directly against the fake server: no FUSE, no root.
+
+const server = "ftp://tester@fake:21/"
+
+// newCore returns a Core over client with its spool and recovery folders
+// in the test's temporary directory.
+func newCore(t *testing.T, client ftpconn.Client, replace Replace) *Core {
+	t.Helper()
+	spool := t.TempDir()
+	return newCoreIn(t, client, replace, spool)
+}
+
+func newCoreIn(t *testing.T, client ftpconn.Client, replace Replace, spool string) *Core {
+	t.Helper()
+	dirs := cache.NewDirs(client, cache.DirsConfig{TTL: time.Minute})
+	c, err := New(client, dirs, Config{
+		Server: server, SpoolDir: spool, RecoverDir: filepath.Join(filepath.Dir(spool), "recovered"),
+		Replace: replace, Logf: t.Logf, Debugf: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func at(p string) func() (string, bool) { return func() (string, bool) { return p, true } }
+
+func serverHas(t *testing.T, fake *ftpfake.Client, p, want string) {
+	t.Helper()
+	got, ok := fake.ReadFile(p)
+	if !ok || string(got) != want {
+		t.Fatalf("server's %s = %q (exists %v), want %q", p, got, ok, want)
+	}
+}
+
+// noTempNames fails when a temporary upload name is left in dir.
+func noTempNames(t *testing.T, fake *ftpfake.Client, dir string) {
+	t.Helper()
+	ents, err := fake.List(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if _, ok := IsTempName(e.Name); ok {
+			t.Fatalf("temporary upload %s left in %s", e.Name, dir)
+		}
+	}
+}
+
+func TestOpenTruncDoesNotTouchTheServer(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old content"))
+	c := newCore(t, fake, ReplaceSafe)
+	f := c.File(at("/f"))
+	if err := f.OpenWrite(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel sends O_TRUNC as a truncate after the open.
+	if err := f.Truncate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "old content")
+	if n := fake.Calls("Upload") + fake.Calls("Read"); n != 0 {
+		t.Fatalf("open(O_TRUNC) cost %d uploads and reads, want none", n)
+	}
+	if err := f.Write(ctx, []byte("new"), 0); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "old content")
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	serverHas(t, fake, "/f", "new")
+	if fake.Calls("Upload") != 1 || fake.Calls("Rename") != 1 || fake.Calls("Read") != 0 {
+		t.Fatalf("uploads %d, renames %d, reads %d: want one upload renamed over, nothing read",
+			fake.Calls("Upload"), fake.Calls("Rename"), fake.Calls("Read"))
+	}
+	noTempNames(t, fake, "/")
+}
+
+func TestTruncateWithoutAWriterUploadsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("0123456789"))
+	c := newCore(t, fake, ReplaceSafe)
+	if err := c.File(at("/f")).Truncate(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "0123")
+	if fake.Calls("Rename") != 1 {
+		t.Fatalf("truncate(2) renamed %d times, want once (through a temporary name)", fake.Calls("Rename"))
+	}
+}
+
+func TestAppendSendsOnlyTheNewBytes(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []Replace{ReplaceSafe, ReplaceInPlace} {
+		fake := ftpfake.New()
+		old := bytes.Repeat([]byte("a"), 100_000)
+		fake.WriteFile("/log", old)
+		c := newCore(t, fake, mode)
+		f := c.File(at("/log"))
+		if err := f.OpenWrite(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Write(ctx, []byte("tail\n"), int64(len(old))); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+		serverHas(t, fake, "/log", string(old)+"tail\n")
+		if fake.Calls("Read") != 0 || fake.Calls("Upload") != 0 || fake.Calls("Append") != 1 {
+			t.Fatalf("mode %d: reads %d, uploads %d, appends %d: want one append", mode,
+				fake.Calls("Read"), fake.Calls("Upload"), fake.Calls("Append"))
+		}
+	}
+}
+
+// With ReplaceAtomic an append goes through a temporary name, and the
+// bytes the spool never fetched are fetched first: the old content stays.
+func TestAtomicAppendKeepsTheOldBytes(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("a\n"))
+	c := newCore(t, fake, ReplaceAtomic)
+	f := c.File(at("/f"))
+	if err := f.OpenWrite(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Write(ctx, []byte("b\n"), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	serverHas(t, fake, "/f", "a\nb\n")
+	if fake.Calls("Append") != 0 || fake.Calls("Rename") != 1 {
+		t.Fatalf("appends %d, renames %d: want the whole file renamed over", fake.Calls("Append"), fake.Calls("Rename"))
+	}
+}
+
+func TestInPlaceStoresOntoTheFile(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	c := newCore(t, fake, ReplaceInPlace)
+	f := c.File(at("/f"))
+	if err := f.OpenWrite(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	f.Write(ctx, []byte("new"), 0)
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	serverHas(t, fake, "/f", "new")
+	if fake.Calls("Rename") != 0 {
+		t.Fatal("inplace renamed")
+	}
+}
+
+// blockingUpload holds every Upload until release is closed, and says when
+// one has started.
+type blockingUpload struct {
+	*ftpfake.Client
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingUpload) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
+	b.once.Do(func() { close(b.started) })
+	<-b.release
+	return b.Client.Upload(ctx, p, src, size)
+}
+
+func TestWriteDuringAnUploadKeepsTheFileDirty(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	slow := &blockingUpload{Client: fake, started: make(chan struct{}), release: make(chan struct{})}
+	c := newCore(t, slow, ReplaceSafe)
+	f, err := c.Create("/f", at("/f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(ctx, []byte("first"), 0)
+	done := make(chan error)
+	go func() { done <- f.Flush(ctx) }()
+	<-slow.started
+	if err := f.Write(ctx, []byte("FIRST, second"), 0); err != nil {
+		t.Fatal(err)
+	}
+	close(slow.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The upload sent a spool that changed under it: another must follow.
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	serverHas(t, fake, "/f", "FIRST, second")
+}
+
+func TestFailedLastReleaseKeepsTheSpool(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	c := newCore(t, fake, ReplaceSafe)
+	f, err := c.Create("/f", at("/f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(ctx, []byte("precious"), 0)
+	fake.Fail("Upload", &ftpconn.ReplyError{Op: "STOR", Code: 552, Msg: "quota", Kind: ftpconn.ErrNoSpace})
+	if err := f.Flush(ctx); !errors.Is(err, ftpconn.ErrNoSpace) {
+		t.Fatalf("flush = %v, want ErrNoSpace", err)
+	}
+	f.Release()
+	kept, _ := filepath.Glob(filepath.Join(c.cfg.RecoverDir, "f.*"))
+	if len(kept) != 1 {
+		t.Fatalf("recovery folder holds %v", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != "precious" {
+		t.Fatalf("kept %q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, "*")); len(left) != 0 {
+		t.Fatalf("spool directory still holds %v", left)
+	}
+	noTempNames(t, fake, "/")
+}
+
+// refusingRename will not rename over an existing file (some servers).
+type refusingRename struct{ *ftpfake.Client }
+
+func (r refusingRename) Rename(ctx context.Context, from, to string) error {
+	if _, ok := r.ReadFile(to); ok {
+		return &ftpconn.ReplyError{Op: "RNTO", Path: to, Code: 550, Msg: "exists", Kind: ftpconn.ErrPermission}
+	}
+	return r.Client.Rename(ctx, from, to)
+}
+
+func TestRenameOverRefusedDeletesThenRenames(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	c := newCore(t, refusingRename{fake}, ReplaceSafe)
+	f := c.File(at("/f"))
+	f.OpenWrite(ctx, true)
+	f.Write(ctx, []byte("new"), 0)
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	serverHas(t, fake, "/f", "new")
+	noTempNames(t, fake, "/")
+}
+
+// mangling stores a name ending in a space with "_" instead, as pure-ftpd
+// does.
+type mangling struct{ *ftpfake.Client }
+
+func mangle(p string) string {
+	if strings.HasSuffix(p, " ") {
+		return strings.TrimSuffix(p, " ") + "_"
+	}
+	return p
+}
+
+func (m mangling) Rename(ctx context.Context, from, to string) error {
+	return m.Client.Rename(ctx, from, mangle(to))
+}
+
+func (m mangling) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
+	return m.Client.Upload(ctx, mangle(p), src, size)
+}
+
+func TestMangledNameLeavesNothingStray(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []Replace{ReplaceSafe, ReplaceInPlace} {
+		fake := ftpfake.New()
+		fake.WriteFile("/other", []byte("x"))
+		c := newCore(t, mangling{fake}, mode)
+		f, err := c.Create("/name ", at("/name "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(ctx, []byte("data"), 0)
+		if err := f.Flush(ctx); !errors.Is(err, ErrMangledName) {
+			t.Fatalf("mode %d: flush = %v, want ErrMangledName", mode, err)
+		}
+		f.Release()
+		ents, _ := fake.List(ctx, "/")
+		if len(ents) != 1 || ents[0].Name != "other" {
+			t.Fatalf("mode %d: server holds %v, want only other", mode, ents)
+		}
+	}
+}
+
+// crash leaves f as a dead daemon would: the spool's lock released (the
+// process is gone), spool and journal on disk.
+func crash(f *File) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sp.f.Close()
+	f.sp = nil
+}
+
+func TestRecoverUploadsASpoolWhoseCloseWasUnderWay(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	spool := t.TempDir()
+	c := newCoreIn(t, fake, ReplaceSafe, spool)
+	f := c.File(at("/f"))
+	f.OpenWrite(ctx, true)
+	f.Write(ctx, []byte("new content"), 0)
+	// The close began: the journal says so, and a temporary upload exists.
+	f.mu.Lock()
+	f.sp.jr.State, f.sp.jr.Temp = stateClosing, "/.f.ftpmount-abc-0000000a.part"
+	f.saveJournal()
+	f.mu.Unlock()
+	fake.WriteFile("/.f.ftpmount-abc-0000000a.part", []byte("new co"))
+	crash(f)
+
+	report := newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx)
+	serverHas(t, fake, "/f", "new content")
+	noTempNames(t, fake, "/")
+	if len(report) != 1 || !strings.Contains(report[0], "uploaded now") {
+		t.Fatalf("report %q", report)
+	}
+	if left, _ := filepath.Glob(filepath.Join(spool, "*")); len(left) != 0 {
+		t.Fatalf("spool directory still holds %v", left)
+	}
+}
+
+func TestRecoverKeepsAnOpenSpoolAndLeavesTheServerAlone(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	spool := t.TempDir()
+	c := newCoreIn(t, fake, ReplaceSafe, spool)
+	f := c.File(at("/f"))
+	f.OpenWrite(ctx, true)
+	f.Write(ctx, []byte("half written"), 0)
+	crash(f)
+
+	c2 := newCoreIn(t, fake, ReplaceSafe, spool)
+	report := c2.Recover(ctx)
+	serverHas(t, fake, "/f", "old")
+	kept, _ := filepath.Glob(filepath.Join(c2.cfg.RecoverDir, "f.*"))
+	if len(kept) != 1 || len(report) != 1 || !strings.Contains(report[0], kept[0]) {
+		t.Fatalf("kept %v, report %q", kept, report)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != "half written" {
+		t.Fatalf("kept %q", b)
+	}
+}
+
+func TestRecoverLeavesLiveSpoolsAndOtherServersAlone(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	spool := t.TempDir()
+	c := newCoreIn(t, fake, ReplaceSafe, spool)
+	f := c.File(at("/f"))
+	f.OpenWrite(ctx, true)
+	f.Write(ctx, []byte("being written"), 0)
+	if report := newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx); len(report) != 0 {
+		t.Fatalf("a live spool was recovered: %q", report)
+	}
+	crash(f)
+	other := newCoreIn(t, fake, ReplaceSafe, spool)
+	other.cfg.Server = "ftp://someone@else/"
+	if report := other.Recover(ctx); len(report) != 0 {
+		t.Fatalf("another server's spool was recovered: %q", report)
+	}
+}
+
+// A closing spool whose server file changed since is not uploaded over it.
+func TestRecoverDoesNotOverwriteAChangedFile(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	spool := t.TempDir()
+	c := newCoreIn(t, fake, ReplaceSafe, spool)
+	f := c.File(at("/f"))
+	f.OpenWrite(ctx, true)
+	f.Write(ctx, []byte("ours"), 0)
+	f.mu.Lock()
+	f.sp.jr.State = stateClosing
+	f.saveJournal()
+	f.mu.Unlock()
+	crash(f)
+	fake.WriteFile("/f", []byte("someone else's"))
+	newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx)
+	serverHas(t, fake, "/f", "someone else's")
+}
+
+func TestTempNames(t *testing.T) {
+	now := time.Unix(1_790_000_000, 0)
+	for _, p := range []string{"/d/file.txt", "/" + strings.Repeat("é", 200), "/.hidden", "/a b "} {
+		tmp := tempName(p, now)
+		base := filepath.Base(tmp)
+		if len(base) > 255 {
+			t.Errorf("%s: temporary name of %d bytes", p, len(base))
+		}
+		if filepath.Dir(tmp) != filepath.Dir(p) {
+			t.Errorf("%s: temporary name %s not beside it", p, tmp)
+		}
+		started, ok := IsTempName(base)
+		if !ok || !started.Equal(now) {
+			t.Errorf("%s: IsTempName(%q) = %v, %v", p, base, started, ok)
+		}
+	}
+	for _, name := range []string{"file.part", ".x.ftpmount-zz-1234.part", "a.ftpmount-abc-0000000a.part"} {
+		if _, ok := IsTempName(name); ok {
+			t.Errorf("IsTempName(%q) = true", name)
+		}
+	}
+}

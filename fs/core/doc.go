@@ -1,0 +1,41 @@
+// Package core is ftpmount's write side without FUSE: what happens to a
+// file between the first write and the moment the server holds the new
+// content, and how the server's copy is replaced. Package fs translates
+// kernel requests into calls here (inode identity, attributes, errno);
+// nothing in this package knows FUSE, so the whole write path is tested
+// directly against ftpfake, without root.
+//
+// # The promise
+//
+// No operation removes, shortens or garbles data on the server before the
+// content that replaces it is there and checked (RFC 3659 SIZE, or the
+// listing). Concretely:
+//
+//   - Truncation is not a server operation by itself. O_TRUNC at open and
+//     truncate(2) while a writer is open change only the local spool; the
+//     server's file is replaced when the new content is uploaded (close,
+//     fsync, or a streamed upload). truncate(2) with no writer open is an
+//     upload of the truncated content.
+//   - Replacement goes through a temporary name beside the target (see
+//     tmpname.go): STOR to it, check its size, then RNFR/RNTO over the
+//     target. A server that refuses to rename over an existing file gets
+//     DELE then RNTO (a short window without the file; documented in the
+//     README). ReplaceInPlace (-o inplace) stores onto the target instead,
+//     for servers without RNFR/RNTO or quotas that can't hold two copies.
+//   - Appends (the server's file is a prefix of the new content) send only
+//     the new bytes with REST+STOR at the old size, which never rewrites an
+//     old byte; ReplaceAtomic (-o atomic) sends them through a temporary
+//     name too, so that readers never see a part of the appended bytes.
+//   - Every spool has a journal beside it (journal.go) saying what it is:
+//     the next start of ftpmount for the same server finds the spools of a
+//     daemon that died (Recover) and finishes or keeps them.
+//
+// # Concurrency
+//
+// Each File has two locks. upMu serialises the uploads of one file and is
+// held across the whole upload (network I/O). mu guards the spool and the
+// upload state; it is held across the download that fills a spool
+// (spool.fill), so that a write cannot land in bytes being fetched, and is
+// released while an upload runs. Lock order: upMu, then mu. No lock of
+// this package is held while calling back into package fs.
+package core

@@ -1,0 +1,350 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// File is the write state of one server file (one inode of the mount).
+// While any handle has it open for writing it owns a spool (spool.go),
+// shared by all of them. Its server path is asked of the caller each time
+// (the file may be renamed while open): ok false means the file has no
+// name any more (unlinked).
+type File struct {
+	c    *Core
+	path func() (p string, ok bool)
+
+	// upMu is held by the one upload of this file in progress, across its
+	// network I/O.
+	upMu sync.Mutex
+
+	mu      sync.Mutex
+	sp      *spool // GUARDED_BY(mu): nil when no handle writes
+	writers int    // GUARDED_BY(mu): handles sharing sp
+	gone    bool   // GUARDED_BY(mu): unlinked; nothing more goes to the server
+	// abandoned is the last streamed upload given up (stream.go). Until
+	// its STOR has ended, no other upload of this file may start.
+	abandoned *upstream // GUARDED_BY(mu)
+	// uploading is set while Flush uploads (or waits for a sealed
+	// stream): no stream may start then.
+	uploading bool // GUARDED_BY(mu)
+}
+
+// File returns the write state of an existing server file whose path
+// function is path. Nothing is read or sent until it is opened.
+func (c *Core) File(path func() (string, bool)) *File {
+	return &File{c: c, path: path}
+}
+
+// Create returns the write state of a new file p, open for writing once:
+// it exists only in its spool until its first upload. path gives its path
+// from then on.
+func (c *Core) Create(p string, path func() (string, bool)) (*File, error) {
+	sp, err := newSpool(c.cfg.SpoolDir)
+	if err != nil {
+		return nil, err
+	}
+	now := c.cfg.Now()
+	sp.mtime = now
+	sp.sequential = true
+	sp.touch(now)
+	sp.jr = journal{Server: c.cfg.Server, Path: p, State: stateOpen, BaseSize: -1}
+	f := &File{c: c, path: path, sp: sp, writers: 1}
+	f.saveJournal()
+	return f, nil
+}
+
+// Writing reports the size and time writers see while a spool exists; ok
+// is false when nobody writes (the listing tells).
+func (f *File) Writing() (size int64, mtime time.Time, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sp == nil {
+		return 0, time.Time{}, false
+	}
+	return f.sp.size, f.sp.mtime, true
+}
+
+// lookup is the file as the (cached) parent listing shows it.
+func (f *File) lookup(ctx context.Context) (string, ftpconn.Entry, error) {
+	p, ok := f.path()
+	if !ok {
+		return "", ftpconn.Entry{}, syscall.ENOENT
+	}
+	e, err := f.c.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
+	return p, e, err
+}
+
+// OpenWrite counts one more writer and makes sure a spool exists. With
+// trunc (O_TRUNC) the spool becomes empty without fetching anything; the
+// server's file is untouched until the next upload.
+func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
+	f.mu.Lock()
+	has := f.sp != nil
+	f.mu.Unlock()
+	var e ftpconn.Entry
+	var p string
+	if !has {
+		var err error
+		if p, e, err = f.lookup(ctx); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sp == nil {
+		sp, err := newSpool(f.c.cfg.SpoolDir)
+		if err != nil {
+			return err
+		}
+		sp.size, sp.need, sp.base, sp.mtime = e.Size, e.Size, e.Size, e.ModTime
+		sp.sequential = e.Size == 0
+		if err := sp.f.Truncate(e.Size); err != nil {
+			sp.discard()
+			return fmt.Errorf("spool: %w", err)
+		}
+		sp.jr = journal{Server: f.c.cfg.Server, Path: p, State: stateOpen, BaseSize: e.Size, BaseTime: e.ModTime}
+		f.sp = sp
+		f.saveJournal()
+	}
+	f.writers++
+	if trunc && f.sp.size != 0 {
+		f.abandonStream()
+		if err := f.sp.truncate(0, f.c.cfg.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Release drops one writer. The last one removes the spool, or, when its
+// data never reached the server, moves it to the recovery folder.
+func (f *File) Release() {
+	f.mu.Lock()
+	f.writers--
+	if f.writers > 0 {
+		f.mu.Unlock()
+		return
+	}
+	f.abandonStream() // not sealed by a close: nothing waits for it
+	sp, gone := f.sp, f.gone
+	f.sp = nil
+	f.mu.Unlock()
+	p, ok := f.path()
+	if ok {
+		f.c.dirs.ClearPending(path.Dir(p), path.Base(p))
+	}
+	if sp.dirty && !gone && ok {
+		where, err := sp.keep(f.c.cfg.RecoverDir, p, f.c.cfg.Now())
+		f.c.logf("upload of %s failed: its data is kept in %s (%v)", p, where, err)
+		return
+	}
+	sp.discard()
+}
+
+// Truncate changes the size. While a writer has the file open (O_TRUNC
+// arrives as a truncate right after the open) only the spool changes and
+// the next upload replaces the server's file; truncate(2) with no writer
+// open uploads the truncated content at once.
+func (f *File) Truncate(ctx context.Context, size int64) error {
+	f.mu.Lock()
+	open := f.writers > 0
+	f.mu.Unlock()
+	if err := f.OpenWrite(ctx, size == 0); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.abandonStream()
+	err := f.sp.truncate(size, f.c.cfg.Now())
+	f.mu.Unlock()
+	if err == nil && !open {
+		err = f.Flush(ctx)
+	}
+	f.Release()
+	return err
+}
+
+// SetMtime sets the modification time: applied after the next upload when
+// the file has changes not uploaded yet, else on the server now.
+func (f *File) SetMtime(ctx context.Context, t time.Time) {
+	f.mu.Lock()
+	if f.sp != nil && f.sp.dirty {
+		f.sp.setTime = &t
+		f.sp.mtime = t
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	if p, ok := f.path(); ok {
+		f.c.SetTime(ctx, p, t)
+	}
+}
+
+// Flush uploads the spool if it changed since the last upload; nil means
+// the server has the content and its size was checked. It is called from
+// every close, fsync, and truncate(2). A signal does not abandon an
+// upload: that would waste it (the server's file is never partial).
+func (f *File) Flush(ctx context.Context) error {
+	f.upMu.Lock()
+	defer f.upMu.Unlock()
+	p, ok := f.path()
+	f.mu.Lock()
+	sp := f.sp
+	if sp == nil || !sp.dirty || f.gone || !ok {
+		f.mu.Unlock()
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	appendFrom := int64(-1)
+	if sp.appendOnly() && f.c.cfg.Replace != ReplaceAtomic {
+		appendFrom = sp.base
+	} else if err := sp.fill(ctx, f.c.client, p); err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	gen, size, mtime, setTime := sp.gen, sp.size, sp.mtime, sp.setTime
+	f.uploading = true
+	f.c.uploads.Add(1)
+	defer f.c.uploads.Done()
+	sp.jr.State, sp.jr.Path = stateClosing, p
+	f.saveJournal()
+	streamed, err := f.finishStream(p, size)
+	prev := f.abandoned
+	f.mu.Unlock()
+	if !streamed || err != nil {
+		if streamed {
+			f.c.debugf("streamed upload of %s: %v; uploading it again", p, err)
+		}
+		if prev != nil {
+			<-prev.done // its STOR must be over before ours begins
+		}
+		err = f.upload(ctx, p, sp, appendFrom, size)
+	}
+	f.mu.Lock()
+	f.uploading = false
+	if err == nil && sp.gen == gen {
+		// A write during the upload keeps the spool dirty, and base where
+		// it was: the server may hold a mix of before and after.
+		sp.dirty = false
+		sp.setTime = nil
+		sp.uploaded(size)
+		sp.jr.BaseSize, sp.jr.BaseTime = size, time.Time{}
+	}
+	sp.jr.State, sp.jr.Temp = stateOpen, ""
+	f.saveJournal()
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	dir, name := path.Dir(p), path.Base(p)
+	f.c.dirs.Put(dir, ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, Size: size, ModTime: mtime})
+	f.c.dirs.ClearPending(dir, name)
+	if setTime != nil {
+		f.c.SetTime(ctx, p, *setTime)
+	}
+	return nil
+}
+
+// upload sends the spool: only the appended bytes when appendFrom >= 0 and
+// the server can resume uploads, else the whole file (fetching what the
+// spool lacks first), replaced as the mount's Replace says.
+func (f *File) upload(ctx context.Context, p string, sp *spool, appendFrom, size int64) error {
+	if appendFrom >= 0 {
+		err := f.c.client.Append(ctx, p, sp.f, appendFrom, size)
+		if !errors.Is(err, ftpconn.ErrNotSupported) {
+			return err
+		}
+		f.c.debugf("append to %s: %v; uploading the whole file", p, err)
+		f.mu.Lock()
+		err = sp.fill(ctx, f.c.client, p)
+		f.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return f.c.replace(ctx, p, sp.f, size, func(tmp string) {
+		f.mu.Lock()
+		sp.jr.Temp = tmp
+		f.saveJournal()
+		f.mu.Unlock()
+	})
+}
+
+// saveJournal rewrites the spool's journal. Needs f.mu held.
+func (f *File) saveJournal() {
+	if err := f.sp.save(f.c.cfg.Now()); err != nil {
+		f.c.logf("%v (a crash now would leave this spool unrecognised)", err)
+	}
+}
+
+// Unlinked marks the file deleted: pending writes are dropped, as POSIX
+// says for data written to a file after its last name is gone.
+func (f *File) Unlinked() {
+	f.mu.Lock()
+	f.gone = true
+	f.abandonStream()
+	f.mu.Unlock()
+}
+
+// ReadAt serves a read from the spool when one exists. ok is false when
+// there is no spool and the caller should read from the server.
+func (f *File) ReadAt(ctx context.Context, dest []byte, off int64) (n int, ok bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sp == nil {
+		return 0, false, nil
+	}
+	if off < f.sp.need {
+		p, _ := f.path()
+		if err := f.sp.fill(context.WithoutCancel(ctx), f.c.client, p); err != nil {
+			return 0, true, err
+		}
+	}
+	if off >= f.sp.size {
+		return 0, true, nil
+	}
+	dest = dest[:min(int64(len(dest)), f.sp.size-off)]
+	n, err = f.sp.f.ReadAt(dest, off)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return n, true, err
+}
+
+// Write puts data into the spool at off.
+func (f *File) Write(ctx context.Context, data []byte, off int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sp := f.sp
+	if sp == nil {
+		return syscall.EBADF
+	}
+	if off < sp.need { // overwrites old bytes: they must be here first
+		p, _ := f.path()
+		if err := sp.fill(context.WithoutCancel(ctx), f.c.client, p); err != nil {
+			return err
+		}
+	}
+	if off != sp.size {
+		f.abandonStream() // not an append: the stream cannot follow
+	}
+	if err := sp.writeAt(data, off, f.c.cfg.Now()); err != nil {
+		return err
+	}
+	if sp.stream != nil {
+		sp.stream.cond.Broadcast()
+	} else if sp.sequential && sp.size >= streamMin {
+		if p, ok := f.path(); ok {
+			f.maybeStream(p)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// Recover finishes what a daemon of the same server left behind when it
+// died: for each spool of this server in the spool directory that no live
+// daemon holds (its flock is free),
+//
+//   - a spool whose upload was under way (its close had been called) is
+//     uploaded, the usual safe way, if the server's file is as it was when
+//     the spool was made (same size, and same time where that was known);
+//     else it goes to the recovery folder;
+//   - a spool still open for writing is incomplete: it goes to the
+//     recovery folder, never over the server's copy;
+//   - the temporary name its upload was writing on the server is removed.
+//
+// It returns one line per spool, saying what was done, for the caller to
+// show. Errors of one spool do not stop the others.
+func (c *Core) Recover(ctx context.Context) []string {
+	names, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, spoolPrefix+"*"+journalSuffix))
+	var report []string
+	for _, jname := range names {
+		j, err := readJournal(jname)
+		if err != nil || j.Server != c.cfg.Server {
+			continue
+		}
+		if line := c.recoverOne(ctx, strings.TrimSuffix(jname, journalSuffix), j); line != "" {
+			report = append(report, line)
+			c.logf("%s", line)
+		}
+	}
+	return report
+}
+
+func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		os.Remove(journalPath(name))
+		return ""
+	}
+	if err != nil {
+		return fmt.Sprintf("spool %s of %s: %v", name, j.Path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return "" // a live daemon owns it
+	}
+	if j.Temp != "" {
+		c.removeTemp(ctx, j.Temp)
+	}
+	sp := &spool{f: f, size: j.Size, need: j.Need, base: j.Base, low: j.Low, dirty: true, jr: j}
+	keep := func(why string) string {
+		where, err := sp.keep(c.cfg.RecoverDir, j.Path, c.cfg.Now())
+		if err != nil {
+			return fmt.Sprintf("%s: a crashed daemon's spool %s (%s) could not be kept: %v", j.Path, name, why, err)
+		}
+		return fmt.Sprintf("%s: %s; its data is kept in %s", j.Path, why, where)
+	}
+	if j.State != stateClosing {
+		return keep("was being written when ftpmount stopped")
+	}
+	if !c.unchanged(ctx, j) {
+		return keep("its upload was cut by a crash, and the server's file changed since")
+	}
+	if sp.need > 0 {
+		if err := sp.fill(ctx, c.client, j.Path); err != nil {
+			return keep(fmt.Sprintf("its upload was cut by a crash, and the rest of it could not be fetched (%v)", err))
+		}
+	}
+	err = c.replace(ctx, j.Path, sp.f, sp.size, func(tmp string) {
+		sp.jr.Temp = tmp
+		if err := sp.save(c.cfg.Now()); err != nil {
+			c.logf("%v", err)
+		}
+	})
+	if err != nil {
+		return keep(fmt.Sprintf("its upload was cut by a crash and failed again (%v)", err))
+	}
+	c.dirs.Invalidate(path.Dir(j.Path), false)
+	sp.discard()
+	return fmt.Sprintf("%s: its upload was cut by a crash; uploaded now (%d bytes)", j.Path, j.Size)
+}
+
+// unchanged reports whether the server's file is as the journal says it
+// was: absent where it was absent, else the same size and (where known)
+// the same time.
+func (c *Core) unchanged(ctx context.Context, j journal) bool {
+	entries, err := c.client.List(ctx, path.Dir(j.Path))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name != path.Base(j.Path) {
+			continue
+		}
+		if e.Type != ftpconn.TypeFile || j.BaseSize != e.Size {
+			return false
+		}
+		return j.BaseTime.IsZero() || e.ModTime.IsZero() || j.BaseTime.Equal(e.ModTime)
+	}
+	return j.BaseSize < 0
+}
