@@ -28,8 +28,8 @@ type fileNode struct {
 	// seen is the file as it was at the last open for reading: when the
 	// next open finds it unchanged, the kernel keeps its cached pages.
 	seen version // GUARDED_BY(mu)
-	// last is the entry the last getattr found: an open file that was
-	// unlinked still answers fstat with it, as on a local disk.
+	// last is the entry the last lookup of the listing found: an open
+	// file that was unlinked still answers fstat with it.
 	last ftpconn.Entry // GUARDED_BY(mu)
 }
 
@@ -66,6 +66,9 @@ func (n *fileNode) entry(ctx context.Context) (ftpconn.Entry, syscall.Errno) {
 	if err != nil {
 		return e, n.m.toErrno("getattr", p, err)
 	}
+	n.mu.Lock()
+	n.last = e
+	n.mu.Unlock()
 	return e, 0
 }
 
@@ -88,23 +91,28 @@ func (n *fileNode) overlay(out *fuse.Attr) {
 
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	e := ftpconn.Entry{Type: ftpconn.TypeFile}
-	if _, _, writing := n.w.Writing(); !writing {
-		var errno syscall.Errno
-		e, errno = n.entry(ctx)
+	_, _, writing := n.w.Writing()
+	_, named := n.remotePath()
+	switch {
+	case !named:
+		// Unlinked while open: fstat still answers, as on a local disk,
+		// with what the file was.
 		n.mu.Lock()
-		switch {
-		case errno == 0:
-			n.last = e
-		case fh != nil && n.last.Name != "":
-			// Unlinked or renamed away while open: fstat still answers.
-			e, errno = n.last, 0
-		}
+		e = n.last
 		n.mu.Unlock()
-		if errno != 0 {
+		if e.Name == "" {
+			return syscall.ENOENT
+		}
+	case !writing:
+		var errno syscall.Errno
+		if e, errno = n.entry(ctx); errno != 0 {
 			return errno
 		}
 	}
 	n.m.fillAttr(e, &out.Attr)
+	if !named {
+		out.Nlink = 0
+	}
 	n.overlay(&out.Attr)
 	return 0
 }

@@ -14,8 +14,8 @@ import (
 // ErrMangledName is returned when the server stored a file under another
 // name than the one asked for (pure-ftpd turns a trailing space into "_",
 // Windows servers drop trailing dots and spaces). The stray file is
-// removed; package fs maps this to EINVAL.
-var ErrMangledName = errors.New("the server would store this name under another one")
+// removed. It is an ftpconn.ErrInvalidName (EINVAL).
+var ErrMangledName = fmt.Errorf("the server stores this name under another one: %w", ftpconn.ErrInvalidName)
 
 // replace puts bytes [0, size) of src on the server as p, the way the
 // mount's Replace says: under a temporary name renamed over p once its
