@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -43,8 +45,7 @@ func noStray(t *testing.T, srvDir string, want ...string) {
 func TestDataSafety(t *testing.T) {
 	t.Parallel()
 	forEachServerOf(t, safetyKinds, func(t *testing.T, kind string) {
-		logFile := filepath.Join("/tmp", "ds-"+kind+".log")
-		os.Remove(logFile)
+		logFile := filepath.Join(t.TempDir(), "ftpmount.log")
 		f := newFixture(t, kind, dirCacheFast, "debug", "logfile="+logFile)
 		testOverwrites(t, f, logFile)
 		testAppends(t, "", f)
@@ -243,4 +244,64 @@ func TestSameSizeOverwriteSeenByAnotherMount(t *testing.T) {
 func sha256hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestCrashDuringOverwrite: the daemon is killed (SIGKILL) while cp overwrites a large file. The
+// server keeps the old content whole, under its name; the next mount of the server removes the
+// temporary upload, keeps the unfinished spool in the recovery folder and says so in its log.
+func TestCrashDuringOverwrite(t *testing.T) {
+	t.Parallel()
+	forEachServerOf(t, safetyKinds, func(t *testing.T, kind string) {
+		srv := startServer(t, kind)
+		spool, recovery := t.TempDir(), t.TempDir()
+		logFile := filepath.Join(t.TempDir(), "ftpmount.log")
+		opts := []string{dirCacheFast, "spool_dir=" + spool, "recovery_dir=" + recovery, "logfile=" + logFile}
+		f := &fixture{srv: srv, mnt: mount(t, srv, opts...)}
+		c := f.dir(t, "head -c 67108864 /dev/urandom > big.bin")
+		old := c.serverBytes(t, "big.bin")
+		src := filepath.Join(t.TempDir(), "new.bin")
+		randomFile(t, src, 200<<20)
+
+		cp := make(chan result, 1)
+		go func() { cp <- try(bigFileTimeout, c.Mnt, "cp "+q(src)+" big.bin") }()
+		eventually(t, "the upload to start (a temporary name on the server)", func() (bool, string) {
+			ents, _ := os.ReadDir(c.Srv)
+			for _, e := range ents {
+				if fi, err := e.Info(); err == nil && tempUpload.MatchString(e.Name()) && fi.Size() > 0 {
+					return true, ""
+				}
+			}
+			return false, fmt.Sprint(ents)
+		})
+		daemons := processesMatching(f.mnt.Dir)
+		if len(daemons) == 0 {
+			t.Fatal("no ftpmount process for the mount")
+		}
+		for _, p := range daemons {
+			syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		r := <-cp
+		if r.err == nil {
+			t.Errorf("cp succeeded though the daemon was killed: %v", r)
+		}
+		abortFUSE(f.mnt.Dir)
+		command(cmdTimeout, "/", nil, "fusermount3", "-u", "-z", f.mnt.Dir)
+		f.mnt.done = true
+
+		if diff := diffBytes(c.serverBytes(t, "big.bin"), old); diff != "" {
+			t.Fatalf("after the crash the server's file is not the old content: %s", diff)
+		}
+		mount(t, srv, opts...)
+		noStray(t, c.Srv, "big.bin")
+		kept, _ := filepath.Glob(filepath.Join(recovery, "big.bin.*"))
+		if len(kept) != 1 {
+			t.Errorf("recovery folder holds %v, want the unfinished spool of big.bin", kept)
+		}
+		if left, _ := filepath.Glob(filepath.Join(spool, "ftpmount-spool-*")); len(left) != 0 {
+			t.Errorf("spool directory still holds %v", left)
+		}
+		if n := countLines(t, logFile, "big.bin: was being written when ftpmount stopped; its data is kept in"); n != 1 {
+			t.Errorf("the log says %d times what became of the spool, want once:\n%s", n, tail(logFile, 20))
+		}
+	})
 }
