@@ -64,9 +64,10 @@ type mount struct {
 func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error) {
 	o = o.withDefaults()
 	m := &mount{opts: o, client: client, mounted: o.Now()}
-	m.dirs = cache.NewDirs(client, cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
+	// Listings leave out the temporary names of uploads (core/hide.go).
+	m.dirs = cache.NewDirs(core.HideTemp(client, o.Now, o.Logf), cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
 	if o.RootListing != nil {
-		m.dirs.SetListing(o.Root, o.RootListing)
+		m.dirs.SetListing(o.Root, core.WithoutTemp(o.RootListing))
 	}
 	var err error
 	m.core, err = core.New(client, m.dirs, core.Config{

@@ -442,3 +442,32 @@ func TestTempNames(t *testing.T) {
 		}
 	}
 }
+
+func TestListingsHideTemporaryNames(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	now := time.Unix(1_800_000_000, 0)
+	young := filepath.Base(tempName("/a", now.Add(-time.Hour)))
+	old := filepath.Base(tempName("/a", now.Add(-48*time.Hour)))
+	fake.WriteFile("/a", []byte("a"))
+	fake.WriteFile("/"+young, []byte("in progress elsewhere"))
+	fake.WriteFile("/"+old, []byte("left by a crash"))
+	client := HideTemp(fake, func() time.Time { return now }, t.Logf)
+	ents, err := client.List(ctx, "/")
+	if err != nil || len(ents) != 1 || ents[0].Name != "a" {
+		t.Fatalf("listing = %v, %v; want only a", ents, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := fake.ReadFile("/" + old); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stale temporary upload was not removed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, ok := fake.ReadFile("/" + young); !ok {
+		t.Fatal("a young temporary upload (another mount's, maybe) was removed")
+	}
+}
