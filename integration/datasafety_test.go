@@ -26,6 +26,13 @@ var safetyKinds = []string{"vsftpd", "pure-ftpd", "proftpd"}
 // tempUpload matches ftpmount's temporary upload names (core.IsTempName).
 var tempUpload = regexp.MustCompile(`\.ftpmount-[0-9a-z]+-[0-9a-f]{8}\.part$`)
 
+// uploadOf reports whether a transfer of path stores the file target: to target itself, or to a
+// temporary upload name beside it.
+func uploadOf(path, target string) bool {
+	dir, base := filepath.Split(target)
+	return path == target || strings.HasPrefix(path, dir+"."+base+".") && tempUpload.MatchString(path)
+}
+
 // noStray fails when the server's directory holds anything but the names want.
 func noStray(t *testing.T, srvDir string, want ...string) {
 	t.Helper()

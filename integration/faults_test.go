@@ -274,7 +274,7 @@ func TestFaultUpload451(t *testing.T) {
 			t.Parallel()
 			var fired atomic.Int64
 			s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{FailUpload: func(p string) string {
-				if p != "/f" || (variant == "once" && fired.Load() > 0) {
+				if !uploadOf(p, "/f") || (variant == "once" && fired.Load() > 0) {
 					return ""
 				}
 				fired.Add(1)

@@ -24,12 +24,12 @@ func firstOnly() func() bool {
 }
 
 // cutsFor is the fault of one variant of TestFaultDownloadCut and TestFaultUploadCut, for the
-// transfers of /f: "once" cuts the first after 3 MiB, "every" cuts each after every bytes,
-// "nothing" cuts each before its first byte.
+// transfers of /f (and of its temporary upload names): "once" cuts the first after 3 MiB,
+// "every" cuts each after every bytes, "nothing" cuts each before its first byte.
 func cutsFor(variant string, every int64) func(path string, _ int64) *ftptest.Cut {
 	first := firstOnly()
 	return func(path string, _ int64) *ftptest.Cut {
-		if path != "/f" {
+		if !uploadOf(path, "/f") {
 			return nil
 		}
 		switch variant {
