@@ -123,7 +123,7 @@ func (c *client) List(ctx context.Context, dir string) ([]Entry, error) {
 	var out []Entry
 	err := c.do(ctx, "LIST", dir, func(cn *conn, _ bool) error {
 		var err error
-		out, err = cn.list(dir)
+		out, err = cn.listCtx(ctx, dir)
 		return err
 	})
 	return out, err

@@ -41,6 +41,14 @@ type Config struct {
 	// Activity, when set, is kept up to date with uploads and connections
 	// (see activity.go).
 	Activity *Activity
+	// Logf, when set, receives what the user should hear of once even
+	// without debug: listing lines that could not be read, listings the
+	// server cut short, server quirks worked around. Nil means Debugf.
+	Logf func(format string, args ...any)
+	// TimeZone is the zone the server's LIST times (and the times it is
+	// told with vsftpd's MDTM) are in: -o timezone. Nil means UTC. MLSD,
+	// MDTM replies and MFMT are UTC by RFC 3659 and never use it.
+	TimeZone *time.Location
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 }

@@ -1,11 +1,6 @@
 package ftpconn
 
-import (
-	"strings"
-	"time"
-
-	"github.com/jlaffaye/ftp"
-)
+import "time"
 
 // EntryType tells files, directories and symbolic links apart.
 type EntryType int
@@ -22,28 +17,15 @@ type Entry struct {
 	Type    EntryType
 	Size    int64
 	ModTime time.Time
-	Target  string // symlink target, as the server reported it
-}
+	Target  string // symlink target, as the server reported it ("" when it did not say)
 
-// fromLibrary converts a jlaffaye entry. ok is false for entries that must
-// never reach the filesystem: "." and ".." (MLSD's cdir/pdir come back under
-// those names), empty names, and names a hostile or broken server made up
-// with a '/' or NUL in them.
-func fromLibrary(e *ftp.Entry) (Entry, bool) {
-	name := e.Name
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
-		return Entry{}, false
-	}
-	out := Entry{Name: name, Size: int64(e.Size), ModTime: e.Time, Target: e.Target}
-	switch e.Type {
-	case ftp.EntryTypeFolder:
-		out.Type = TypeDir
-		out.Size = 0
-	case ftp.EntryTypeLink:
-		out.Type = TypeSymlink
-		out.Size = int64(len(e.Target))
-	default:
-		out.Type = TypeFile
-	}
-	return out, true
+	// Mode is the permission bits (0o7777 at most: rwx for owner, group
+	// and others, setuid, setgid, sticky) from MLSD's UNIX.mode, an EPLF
+	// "up" fact or a LIST permission string; 0 when the server gave none.
+	Mode uint32
+	// Owner and Group as listed (names or numbers); "" when not given.
+	Owner, Group string
+	// Perm is MLSD's perm fact (RFC 3659 §7.5.5: "adfr", "flcdmpe"...),
+	// "" when not given; Unique its unique fact (§7.5.2).
+	Perm, Unique string
 }

@@ -1,6 +1,8 @@
 package ftpconn
 
 import (
+	"context"
+	"errors"
 	"path"
 	"strings"
 )
@@ -10,45 +12,134 @@ import (
 // (CWD, then a bare LIST) so the name is never taken as a pattern.
 const globChars = "*?[]{}~\\"
 
-// list returns the entries of dir on this connection.
+// list returns the entries of dir on this connection (see listCtx).
 func (cn *conn) list(dir string) ([]Entry, error) {
-	arg := dir
-	cwd := strings.ContainsAny(dir, globChars) || strings.ContainsAny(dir, " \t")
-	if cwd {
-		if err := cn.sc.ChangeDir(dir); err != nil {
-			return nil, cn.missingDir(dir, err)
+	return cn.listCtx(context.Background(), dir)
+}
+
+// listCtx returns the entries of dir, read by our own parsers from MLSD
+// where the server has it (FEAT lists MLST), else from LIST. What servers
+// do wrong here, and what is done about it (each learned once per mount
+// in listPolicy, see listpolicy.go):
+//
+//   - "LIST -a" (to see dot files) refused, or taken as a name pattern:
+//     plain LIST from then on.
+//   - LIST that ignores its path (every directory lists as the root):
+//     CWD into the directory, then a bare LIST.
+//   - 550/450 "No files found" for an empty directory: empty, once CWD
+//     shows the directory exists.
+//   - An empty 226 for a missing directory (vsftpd): believed only once
+//     CWD confirms the directory.
+//
+// Lines that cannot be read, names over 255 bytes, and symlinks whose
+// target the server did not name are handled by readListing.
+func (cn *conn) listCtx(ctx context.Context, dir string) ([]Entry, error) {
+	lp := cn.lp
+	mlsd := cn.hasMLSD()
+	inside := strings.ContainsAny(dir, globChars) || strings.ContainsAny(dir, " \t") || !mlsd && lp.listInside()
+	lines, err := cn.listOnce(ctx, dir, mlsd, inside, lp.dashA())
+	if !mlsd && lp.dashA() && (err != nil && replyCode(err) != 0 || err == nil && len(lines) == 0) {
+		// Refused, or maybe "-a" taken for a pattern: does plain LIST do better?
+		plain, perr := cn.listOnce(ctx, dir, false, inside, false)
+		if perr == nil && (err != nil || len(plain) > 0) {
+			lp.dropDashA(cn, err)
+			lines, err = plain, nil
 		}
-		arg = ""
 	}
-	raw, err := cn.sc.List(arg)
 	if err != nil {
 		if replyCode(err) == 0 {
 			return nil, err
 		}
+		if emptyDir(err) && cn.isDir(ctx, dir) {
+			return nil, nil
+		}
 		return nil, cn.missingDir(dir, err)
 	}
-	out := make([]Entry, 0, len(raw))
-	for _, e := range raw {
-		if ent, ok := fromLibrary(e); ok {
-			out = append(out, ent)
-		}
-	}
+	out := cn.readListing(ctx, dir, lines, mlsd)
 	// vsftpd answers LIST of a missing directory with 226 and no lines:
 	// an empty answer is only believed once CWD confirms the directory.
-	if len(out) == 0 && !cwd {
-		if err := cn.sc.ChangeDir(dir); err != nil {
-			return nil, cn.missingDir(dir, err)
+	if len(out) == 0 && !inside && !cn.isDir(ctx, dir) {
+		return nil, cn.missingDir(dir, &ReplyError{Op: "CWD", Path: dir, Code: 550, Msg: "not a directory", Kind: ErrNotFound})
+	}
+	if !mlsd && !inside && dir != "/" && len(out) > 0 && lp.shouldCheckPath() {
+		if fixed, ok := cn.checkListPath(ctx, dir, out); ok {
+			out = fixed
 		}
 	}
 	return out, nil
 }
 
+// listOnce sends one listing command for dir and returns its lines.
+func (cn *conn) listOnce(ctx context.Context, dir string, mlsd, inside, dashA bool) ([]string, error) {
+	cmd := "LIST"
+	switch {
+	case mlsd:
+		cmd = "MLSD"
+	case dashA:
+		cmd = "LIST -a"
+	}
+	line := cmd + " " + dir
+	if inside {
+		if _, err := cn.Expect(ctx, "CWD "+dir); err != nil {
+			return nil, err
+		}
+		line = cmd
+	}
+	lines, code, msg, err := cn.ListRaw(ctx, line)
+	if err != nil {
+		return nil, err
+	}
+	cn.lp.noteFinalReply(cn, dir, code, msg)
+	return lines, nil
+}
+
+// hasMLSD tells whether the server lists with MLSD (RFC 3659 §7: FEAT
+// lists MLST).
+func (cn *conn) hasMLSD() bool {
+	_, ok := cn.feat["MLST"]
+	return ok
+}
+
+// isDir tells whether CWD into dir succeeds.
+func (cn *conn) isDir(ctx context.Context, dir string) bool {
+	_, err := cn.Expect(ctx, "CWD "+dir)
+	return err == nil
+}
+
+// emptyDir recognises the refusals some servers send for the listing of
+// an empty directory ("550 No files found", "450 No files found", "550
+// No such file or directory" from Windows servers): a 450 or 550 that
+// does not speak of permission. The caller still checks with CWD that
+// the directory exists.
+func emptyDir(err error) bool {
+	code := replyCode(err)
+	var re *ReplyError
+	if code == 0 && errors.As(err, &re) {
+		code = re.Code
+	}
+	if code != 550 && code != 450 {
+		return false
+	}
+	msg := strings.ToLower(errText(err))
+	for _, w := range []string{"permission", "denied", "access", "not allowed", "forbidden"} {
+		if strings.Contains(msg, w) {
+			return false
+		}
+	}
+	return true
+}
+
 // missingDir classifies the failure of listing or entering dir.
 func (cn *conn) missingDir(dir string, err error) error {
-	if replyCode(err) == 0 {
+	code := replyCode(err)
+	var re *ReplyError
+	if code == 0 && errors.As(err, &re) {
+		code = re.Code
+	}
+	if code == 0 {
 		return err
 	}
-	switch replyCode(err) {
+	switch code {
 	case 550, 450, 501, 553:
 		// Missing, or there but refused: the parent's listing tells.
 		if e, found, _ := cn.lookup(dir); found && e.Type == TypeDir {

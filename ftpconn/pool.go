@@ -32,8 +32,9 @@ type conn struct {
 	feat    map[string]string // FEAT lines after login: "MLST" → "type*;size*;..."
 	noEPSV  bool              // EPSV refused once (or disabled): PASV only
 
-	held      checkout  // how it was checked out; set by the pool
-	dialLimit time.Time // while dialing: the checkout's budget for dial and login
+	held      checkout    // how it was checked out; set by the pool
+	dialLimit time.Time   // while dialing: the checkout's budget for dial and login
+	lp        *listPolicy // the mount's listing policy (listpolicy.go)
 }
 
 // checkout tells the pool what a connection is borrowed for.
@@ -107,6 +108,7 @@ type pool struct {
 	live       int                   // GUARDED_BY(mu): connections checked out
 	streams    int                   // GUARDED_BY(mu): connections checked out (or being dialed) forStream
 	proven     int                   // GUARDED_BY(mu): the most connections the server let us have open at once
+	lp         *listPolicy           // shared with every conn; its own lock
 }
 
 func newPool(cfg Config) *pool {
@@ -114,6 +116,7 @@ func newPool(cfg Config) *pool {
 		cfg:     cfg,
 		slots:   make(chan struct{}, cfg.MaxConns),
 		holders: map[releaser]struct{}{},
+		lp:      newListPolicy(&cfg),
 	}
 }
 
@@ -418,7 +421,7 @@ func (p *pool) dial(ctx context.Context, limit time.Time) (*conn, error) {
 
 func (p *pool) dialOnce(ctx context.Context, limit time.Time, id int, listHidden bool) (*conn, error) {
 	cfg := &p.cfg
-	c := &conn{id: id, debugf: cfg.debugf, timeout: cfg.Timeout, noEPSV: cfg.DisableEPSV, silent: &silence{}, dialLimit: limit}
+	c := &conn{id: id, debugf: cfg.debugf, timeout: cfg.Timeout, noEPSV: cfg.DisableEPSV, silent: &silence{}, dialLimit: limit, lp: p.lp}
 	host, _, _ := net.SplitHostPort(cfg.Addr)
 	if cfg.TLS != nil {
 		c.tlsConf = tlsFor(cfg.TLS, host)

@@ -87,6 +87,7 @@ func serve(c *config, ready *os.File) int {
 		Timeout:       c.Timeout,
 		MaxConns:      c.Connections,
 		Debugf:        debugf,
+		Logf:          warnf,
 	})
 	if err != nil {
 		return fail("%s", describeDialError(c, err))
