@@ -45,6 +45,12 @@ type Client interface {
 	// SetTime sets a file's modification time (MFMT or vsftpd's MDTM).
 	// ErrNotSupported when the server can do neither.
 	SetTime(ctx context.Context, p string, t time.Time) error
+	// Chmod sets the permission bits of p (SITE CHMOD). ErrNotSupported
+	// when the server has no such command.
+	Chmod(ctx context.Context, p string, mode uint32) error
+	// Symlink makes p a symbolic link to target (SITE SYMLINK).
+	// ErrNotSupported when the server has no such command.
+	Symlink(ctx context.Context, target, p string) error
 	// Close drops idle connections. Open Readers must be closed first.
 	Close() error
 }
@@ -60,8 +66,10 @@ type Reader interface {
 const maxAttempts = 3
 
 type client struct {
-	cfg  Config
-	pool *pool
+	cfg      Config
+	pool     *pool
+	loginDir string // PWD after the first login (logindir.go)
+	site     siteSupport
 }
 
 // Dial connects and logs in once, so that a wrong password or an unreachable
@@ -75,7 +83,8 @@ func Dial(ctx context.Context, cfg Config) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.pool.put(cn, nil)
+	c.loginDir, err = cn.askLoginDir(ctx)
+	c.pool.put(cn, err)
 	if c.cfg.Encoding != nil {
 		return &codecClient{Client: c, enc: c.cfg.Encoding, debug: c.cfg.debugf}, nil
 	}

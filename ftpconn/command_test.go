@@ -163,3 +163,19 @@ func TestParsePassive(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePWD(t *testing.T) {
+	for msg, want := range map[string]string{
+		`"/home/u" is the current directory`: "/home/u",
+		`"/a ""quoted"" b" ok`:               `/a "quoted" b`,
+		`/no/quotes is current`:              "/no/quotes",
+		`"/"`:                                "/",
+	} {
+		if got, ok := parsePWD(msg); !ok || got != want {
+			t.Errorf("%q: %q %v, want %q", msg, got, ok, want)
+		}
+	}
+	if _, ok := parsePWD(`"unterminated`); ok {
+		t.Error("unterminated quote accepted")
+	}
+}

@@ -197,6 +197,26 @@ func (c *codecClient) SetTime(ctx context.Context, p string, t time.Time) error 
 	return c.Client.SetTime(ctx, sp, t)
 }
 
+func (c *codecClient) Chmod(ctx context.Context, p string, mode uint32) error {
+	sp, err := c.toServer("SITE CHMOD", p)
+	if err != nil {
+		return err
+	}
+	return c.Client.Chmod(ctx, sp, mode)
+}
+
+func (c *codecClient) Symlink(ctx context.Context, target, p string) error {
+	sp, err := c.toServer("SITE SYMLINK", p)
+	if err != nil {
+		return err
+	}
+	st, err := c.toServer("SITE SYMLINK", target)
+	if err != nil {
+		return err
+	}
+	return c.Client.Symlink(ctx, st, sp)
+}
+
 // failedReader is a Reader for a name that could not be converted.
 type failedReader struct{ err error }
 

@@ -34,7 +34,8 @@ func parseUnix(line string, clk listClock) (Entry, lineClass) {
 		s     string
 		start int
 	}
-	var fs []field
+	var buf [13]field
+	fs := buf[:0]
 	for i := 0; i < len(line); {
 		for i < len(line) && line[i] == ' ' {
 			i++
@@ -93,7 +94,8 @@ func parseUnix(line string, clk listClock) (Entry, lineClass) {
 				e.Name, e.Target = n, target
 			}
 		}
-		between := make([]string, 0, k-2)
+		var names [12]string
+		between := names[:0]
 		for _, f := range fs[1 : k-1] {
 			between = append(between, f.s)
 		}

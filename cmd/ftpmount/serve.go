@@ -92,7 +92,7 @@ func serve(c *config, ready *os.File) int {
 	if err != nil {
 		return fail("%s", describeDialError(c, err))
 	}
-	root := c.Source.Path
+	root := c.Source.Root(ftpconn.LoginDir(client))
 	rootListing, err := client.List(ctx, root)
 	if err == nil {
 		err = checkRootIsDir(ctx, client, root, rootListing)

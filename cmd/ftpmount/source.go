@@ -15,7 +15,11 @@ type source struct {
 	Port     string
 	User     string // empty: anonymous
 	Password string
-	Path     string // absolute server path, "/" by default
+	// Path is the URL's path, relative to the login directory (RFC 1738
+	// §3.2.2), written "/"-rooted ("/" by default); with Absolute (the URL
+	// path began with %2F or "//") it is an absolute server path.
+	Path     string
+	Absolute bool
 	TLS      bool   // ftps://
 }
 
@@ -63,8 +67,17 @@ func parseSource(s string) (source, error) {
 		src.User = u.User.Username()
 		src.Password, _ = u.User.Password()
 	}
+	src.Absolute = strings.HasPrefix(u.Path, "//")
 	src.Path = path.Clean("/" + u.Path)
 	return src, nil
+}
+
+// Root is the server directory to mount, given the login directory.
+func (s source) Root(loginDir string) string {
+	if s.Absolute {
+		return s.Path
+	}
+	return path.Join(loginDir, s.Path)
 }
 
 // Addr is host:port for dialing.
@@ -80,6 +93,9 @@ func (s source) Addr() string {
 // logs and the command line of the background process.
 func (s source) String() string {
 	u := url.URL{Scheme: "ftp", Host: s.Addr(), Path: s.Path}
+	if s.Absolute {
+		u.Path = "/" + s.Path
+	}
 	if s.TLS {
 		u.Scheme = "ftps"
 	}

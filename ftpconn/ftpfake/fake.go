@@ -25,6 +25,7 @@ type node struct {
 	dir   bool
 	data  []byte
 	mtime time.Time
+	mode  uint32 // permission bits set by Chmod; 0: not set
 }
 
 // Client is the fake. The zero value is not usable: call New.
@@ -124,7 +125,7 @@ func (c *Client) List(ctx context.Context, dir string) ([]ftpconn.Entry, error) 
 		if p == "/" || path.Dir(p) != path.Clean(dir) || !strings.HasPrefix(p, prefix) {
 			continue
 		}
-		e := ftpconn.Entry{Name: path.Base(p), ModTime: n.mtime}
+		e := ftpconn.Entry{Name: path.Base(p), ModTime: n.mtime, Mode: n.mode}
 		if n.dir {
 			e.Type = ftpconn.TypeDir
 		} else {
@@ -308,6 +309,31 @@ func (c *Client) SetTime(ctx context.Context, p string, t time.Time) error {
 	}
 	n.mtime = t
 	return nil
+}
+
+// Chmod sets the permission bits, as SITE CHMOD on most servers.
+func (c *Client) Chmod(ctx context.Context, p string, mode uint32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.begin("Chmod"); err != nil {
+		return err
+	}
+	n, ok := c.nodes[p]
+	if !ok {
+		return notFound("SITE CHMOD", p)
+	}
+	n.mode = mode & 0o7777
+	return nil
+}
+
+// Symlink: the fake, like most servers, has no SITE SYMLINK.
+func (c *Client) Symlink(ctx context.Context, target, p string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.begin("Symlink"); err != nil {
+		return err
+	}
+	return &ftpconn.ReplyError{Op: "SITE SYMLINK", Path: p, Code: 500, Msg: "unknown command", Kind: ftpconn.ErrNotSupported}
 }
 
 func (c *Client) Close() error { return nil }
