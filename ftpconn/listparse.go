@@ -31,8 +31,8 @@ type lineClass int
 
 const (
 	lineEntry lineClass = iota // an entry: the Entry is filled in
-	lineSkip                  // not an entry, deliberately passed over
-	lineBad                   // unreadable: log it
+	lineSkip                   // not an entry, deliberately passed over
+	lineBad                    // unreadable: log it
 )
 
 // listClock is what LIST times are read against: now (year-less dates are

@@ -99,7 +99,7 @@ func serve(c *config, ready *os.File) int {
 	}
 	if err != nil {
 		client.Close()
-		return fail("%v", describeRootError(c, err))
+		return fail("%v", describeRootError(c, root, err))
 	}
 
 	var srv *fs.Server
@@ -245,8 +245,7 @@ func checkRootIsDir(ctx context.Context, client ftpconn.Client, root string, lis
 
 var errSourceIsFile = errors.New("is a file")
 
-func describeRootError(c *config, err error) string {
-	root := c.Source.Path
+func describeRootError(c *config, root string, err error) string {
 	switch {
 	case errors.Is(err, errSourceIsFile):
 		return fmt.Sprintf("%s on %s is a file, not a directory (mount its directory %s and open the file there)", root, c.Source.Addr(), path.Dir(root))

@@ -20,7 +20,7 @@ type source struct {
 	// path began with %2F or "//") it is an absolute server path.
 	Path     string
 	Absolute bool
-	TLS      bool   // ftps://
+	TLS      bool // ftps://
 }
 
 // parseSource reads the SOURCE argument.
