@@ -76,6 +76,11 @@ func (d *dirNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetA
 			d.m.core.SetTime(ctx, p, mtime)
 		}
 	}
+	if mode, ok := in.GetMode(); ok && !d.IsRoot() {
+		if p, errno := d.path(); errno == 0 {
+			d.m.chmod(ctx, p, mode) // see chmod.go
+		}
+	}
 	return d.Getattr(ctx, fh, out)
 }
 

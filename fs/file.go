@@ -131,6 +131,9 @@ func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.Set
 		n.w.SetMtime(ctx, mtime)
 	}
 	if mode, ok := in.GetMode(); ok {
+		if p, ok := n.m.remotePath(&n.Inode); ok {
+			n.m.chmod(ctx, p, mode) // see chmod.go
+		}
 		n.mu.Lock()
 		n.mode = mode & 0o7777
 		n.mu.Unlock()

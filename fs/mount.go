@@ -201,13 +201,13 @@ func checkName(name string) syscall.Errno {
 func (m *mount) fillAttr(e ftpconn.Entry, out *fuse.Attr) {
 	switch e.Type {
 	case ftpconn.TypeDir:
-		out.Mode = syscall.S_IFDIR | m.opts.DirMode
+		out.Mode = syscall.S_IFDIR | m.modeOf(e, m.opts.DirMode)
 		out.Nlink = 2
 	case ftpconn.TypeSymlink:
 		out.Mode = syscall.S_IFLNK | 0o777
 		out.Nlink = 1
 	default:
-		out.Mode = syscall.S_IFREG | m.opts.FileMode
+		out.Mode = syscall.S_IFREG | m.modeOf(e, m.opts.FileMode)
 		out.Nlink = 1
 	}
 	out.Size = uint64(e.Size)

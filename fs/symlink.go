@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"path"
 	"syscall"
 
@@ -11,15 +12,23 @@ import (
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
-// linkNode is a symbolic link as a LIST listing reports it ("l" lines). Its
+// linkNode is a symbolic link as the server lists it: LIST "l" lines with
+// "name -> target", MLSD "type=OS.unix=slink:target" (pure-ftpd). Its
 // target is the server's text: an absolute target points into the server's
-// tree, not the local one.
+// tree, not the local one. (Links whose target the server does not name,
+// such as proftpd's MLSD "OS.unix=symlink", are shown by ftpconn as what
+// they point to and never get here.)
+//
+// ln -s makes one with SITE SYMLINK where the server has it (proftpd's
+// mod_site_misc); elsewhere it fails with EPERM, as on filesystems that
+// have no symlinks.
 type linkNode struct {
 	gofs.Inode
 	m *mount
 }
 
 var (
+	_ = (gofs.NodeSymlinker)((*dirNode)(nil))
 	_ = (gofs.NodeReadlinker)((*linkNode)(nil))
 	_ = (gofs.NodeGetattrer)((*linkNode)(nil))
 )
@@ -51,4 +60,26 @@ func (l *linkNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 	}
 	l.m.fillAttr(e, &out.Attr)
 	return 0
+}
+
+func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if errno := checkName(name); errno != 0 {
+		return nil, errno
+	}
+	p, errno := d.path()
+	if errno != 0 {
+		return nil, errno
+	}
+	lp := path.Join(p, name)
+	if err := d.m.client.Symlink(ctx, target, lp); err != nil {
+		if errors.Is(err, ftpconn.ErrNotSupported) {
+			d.m.debugf("symlink %s -> %s: %v", lp, target, err)
+			return nil, syscall.EPERM
+		}
+		return nil, d.m.toErrno("symlink", lp, err)
+	}
+	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeSymlink, Target: target, Size: int64(len(target)), ModTime: d.m.opts.Now()}
+	d.m.dirs.Put(p, e)
+	d.m.fillAttr(e, &out.Attr)
+	return d.child(ctx, e), 0
 }

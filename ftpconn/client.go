@@ -240,6 +240,9 @@ func (c *client) SetTime(ctx context.Context, p string, t time.Time) error {
 		if !cn.sc.IsSetTimeSupported() {
 			return &ReplyError{Op: "MFMT", Path: p, Msg: "server cannot set times", Kind: ErrNotSupported}
 		}
+		if _, mfmt := cn.feat["MFMT"]; !mfmt && c.cfg.TimeZone != nil {
+			return cn.setTimeLocal(ctx, p, t, c.cfg.TimeZone) // see timezone.go
+		}
 		return cn.sc.SetTime(p, t)
 	})
 }

@@ -37,6 +37,7 @@ type config struct {
 	DefaultPerm  bool         // default_permissions: the kernel checks modes
 	Replace      core.Replace // how new content takes a file's place (atomic, inplace)
 	Encoding     string
+	TimeZone     string // -o timezone: the zone of the server's LIST times
 	DisableEPSV  bool
 	Parallel     int
 	Readahead    int  // KiB
@@ -77,6 +78,8 @@ host[:port] for anonymous access. Options may come anywhere on the command line:
        uid=N,gid=N         owner shown for all files (default: the mounting user)
        umask=OCTAL         permission bits to clear from 0666/0777 (default 022)
        default_permissions let the kernel enforce those modes
+       timezone=ZONE       the server lists times in this zone (IANA name such as
+                           Europe/Berlin, or +HHMM); MLSD times are UTC anyway
        encoding=NAME       the server stores names in this code page (cp932,
                            euc-jp, gbk, gb18030, big5, euc-kr, latin1, ...)
        readahead=KB        the kernel's readahead for the mount, as root
@@ -330,6 +333,14 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		return number(&c.Parallel, 1, 64)
 	case "disable_epsv":
 		return flag(&c.DisableEPSV)
+	case "timezone":
+		if err := needVal(); err != nil {
+			return err
+		}
+		if _, err := ftpconn.ParseTimeZone(val); err != nil {
+			return err
+		}
+		c.TimeZone = val
 	case "encoding":
 		if err := needVal(); err != nil {
 			return err

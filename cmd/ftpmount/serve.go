@@ -71,6 +71,10 @@ func serve(c *config, ready *os.File) int {
 	if c.Encoding != "" {
 		enc, _ = ftpconn.LookupEncoding(c.Encoding) // checked when parsing
 	}
+	var zone *time.Location
+	if c.TimeZone != "" {
+		zone, _ = ftpconn.ParseTimeZone(c.TimeZone) // checked when parsing
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout+5*time.Second)
 	defer cancel()
 	activity := ftpconn.NewActivity()
@@ -88,6 +92,7 @@ func serve(c *config, ready *os.File) int {
 		MaxConns:      c.Connections,
 		Debugf:        debugf,
 		Logf:          warnf,
+		TimeZone:      zone,
 	})
 	if err != nil {
 		return fail("%s", describeDialError(c, err))
