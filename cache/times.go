@@ -27,6 +27,25 @@ type knownTime struct {
 	t      time.Time
 	size   int64
 	listed time.Time // zero when the server stored t; else its own time then
+	// wrote: t is the local time of a write the mount uploaded; the
+	// server keeps its own (later, coarser) time, learned into listed at
+	// the first listing that agrees (see Wrote).
+	wrote bool
+}
+
+// maxUploadLag bounds how much later than the local modification time a
+// server may stamp a file the mount uploaded (the upload's duration, and
+// clock skew).
+const maxUploadLag = 10 * time.Minute
+
+// Wrote records that the mount uploaded dir/name (size bytes) with local
+// modification time t. Servers stamp the file with their own time, later
+// and coarser (to the second or minute); so that the time shown does not
+// jump when the listing is fetched again (vim then warns "the file has
+// been changed since reading it"), t is shown for as long as the server
+// lists the file with the size written and the time it gave it first.
+func (d *Dirs) Wrote(dir, name string, t time.Time, size int64) {
+	d.times.Add(path.Join(dir, name), knownTime{t: t, size: size, wrote: true})
 }
 
 // maxKnownTimes bounds the memory of times set through the mount.
@@ -71,6 +90,16 @@ func (d *Dirs) remember(dir, name string, k knownTime) {
 func (d *Dirs) refineTime(dir string, e *ftpconn.Entry) {
 	k, ok := d.times.Get(path.Join(dir, e.Name))
 	if !ok || e.Type == ftpconn.TypeSymlink || (e.Type == ftpconn.TypeFile && e.Size != k.size) {
+		return
+	}
+	if k.wrote && k.listed.IsZero() {
+		// The first listing since the upload: the server's own stamp,
+		// if it is one it could have given this upload.
+		if lag := e.ModTime.Sub(k.t); lag > -roundingLimit && lag < maxUploadLag {
+			k.listed = e.ModTime
+			d.times.Add(path.Join(dir, e.Name), k)
+			e.ModTime = k.t
+		}
 		return
 	}
 	if !k.listed.IsZero() {

@@ -246,6 +246,7 @@ func (f *File) Flush(ctx context.Context) error {
 	}
 	dir, name := path.Dir(p), path.Base(p)
 	f.c.dirs.Put(dir, ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, Size: size, ModTime: mtime})
+	f.c.dirs.Wrote(dir, name, mtime, size) // no jump when listed again (cache/times.go)
 	f.c.dirs.ClearPending(dir, name)
 	if setTime != nil {
 		f.c.SetTime(ctx, p, *setTime)
