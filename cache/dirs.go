@@ -92,6 +92,9 @@ type listing struct {
 	// that raced with a local change (usable once, then fetched again).
 	arrived time.Time
 	took    time.Duration // from sending the command to arrived
+	// incomplete: the server said it cut this listing short; a name not
+	// in entries is asked about (Client.Stat) before it is called missing.
+	incomplete bool
 
 	mu      sync.Mutex
 	entries *table // GUARDED_BY(mu): see table.go for what the lock covers
@@ -204,9 +207,26 @@ func (d *Dirs) Lookup(ctx context.Context, dir, name string) (ftpconn.Entry, err
 	l.mu.Lock()
 	e, ok := l.entries.get(name)
 	l.mu.Unlock()
+	if !ok && l.incomplete {
+		return d.statMissing(ctx, l, dir, name)
+	}
 	if !ok {
 		return ftpconn.Entry{}, &ftpconn.ReplyError{Op: "lookup", Path: path.Join(dir, name), Msg: "not in listing", Kind: ftpconn.ErrNotFound}
 	}
+	return e, nil
+}
+
+// statMissing asks the server about a name an incomplete listing lacks,
+// and keeps what it learns in the listing.
+func (d *Dirs) statMissing(ctx context.Context, l *listing, dir, name string) (ftpconn.Entry, error) {
+	e, err := d.client.Stat(ctx, path.Join(dir, name))
+	if err != nil {
+		return ftpconn.Entry{}, err
+	}
+	l.mu.Lock()
+	l.entries.put(e)
+	l.version = d.seq.Add(1)
+	l.mu.Unlock()
 	return e, nil
 }
 
@@ -250,13 +270,17 @@ func (d *Dirs) run(dir string, f *fetch) {
 		d.mu.Unlock()
 		start := d.now()
 		entries, err := d.client.List(context.Background(), dir)
+		incomplete := errors.Is(err, ftpconn.ErrIncomplete)
+		if incomplete {
+			err = nil
+		}
 		var l *listing
 		if err == nil {
 			arrived := d.now()
 			for i := range entries {
 				d.refineTime(dir, &entries[i])
 			}
-			l = &listing{arrived: arrived, took: arrived.Sub(start), entries: newTable(entries), version: d.seq.Add(1)}
+			l = &listing{arrived: arrived, took: arrived.Sub(start), entries: newTable(entries), version: d.seq.Add(1), incomplete: incomplete}
 		}
 		// The listing goes into the LRU before the fetch leaves inflight:
 		// a get in between would otherwise start a second fetch.

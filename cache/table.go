@@ -20,6 +20,8 @@ import (
 //     time as seconds and nanoseconds, without a monotonic clock reading,
 //     which only times made by this process have), in a slice sorted by
 //     name, found by binary search;
+//   - of ftpconn.Entry's facts, Owner, Group, Perm and Unique are not
+//     kept (nothing above ftpconn uses them); Mode is;
 //   - the rare entries that do not fit a record (a symlink's target, a
 //     time in another location than the listing's, a name of 64 KiB or
 //     more) and the mount's own changes since the fetch are kept whole
@@ -37,6 +39,7 @@ type record struct {
 	off   uint32
 	nsec  int32
 	n     uint16 // length of the name
+	mode  uint16 // ftpconn.Entry.Mode (permission bits, 0o7777 at most)
 	typ   uint8  // ftpconn.EntryType
 	flags uint8
 }
@@ -99,10 +102,10 @@ func newTable(entries []ftpconn.Entry) *table {
 // encode makes the record of e with its name at off in names; ok is false
 // when e does not fit a record.
 func (t *table) encode(e ftpconn.Entry, off int) (record, bool) {
-	if e.Target != "" || len(e.Name) > math.MaxUint16 || off > math.MaxUint32-len(e.Name) || e.Type < 0 || e.Type > math.MaxUint8 {
+	if e.Target != "" || e.Mode > 0o7777 || len(e.Name) > math.MaxUint16 || off > math.MaxUint32-len(e.Name) || e.Type < 0 || e.Type > math.MaxUint8 {
 		return record{}, false
 	}
-	r := record{size: e.Size, off: uint32(off), n: uint16(len(e.Name)), typ: uint8(e.Type)}
+	r := record{size: e.Size, off: uint32(off), n: uint16(len(e.Name)), typ: uint8(e.Type), mode: uint16(e.Mode)}
 	if e.ModTime.IsZero() {
 		r.flags |= flagNoTime
 		return r, true
@@ -117,7 +120,7 @@ func (t *table) encode(e ftpconn.Entry, off int) (record, bool) {
 func (t *table) name(r *record) string { return t.names[r.off : r.off+uint32(r.n)] }
 
 func (t *table) decode(r *record) ftpconn.Entry {
-	e := ftpconn.Entry{Name: t.name(r), Type: ftpconn.EntryType(r.typ), Size: r.size}
+	e := ftpconn.Entry{Name: t.name(r), Type: ftpconn.EntryType(r.typ), Size: r.size, Mode: uint32(r.mode)}
 	if r.flags&flagNoTime == 0 {
 		e.ModTime = time.Unix(r.sec, int64(r.nsec)).In(t.loc)
 	}

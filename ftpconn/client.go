@@ -12,8 +12,12 @@ import (
 // may block takes a context first; all are safe for concurrent use.
 type Client interface {
 	// List returns the entries of a directory, without "." and "..".
-	// ErrNotFound when the directory does not exist.
+	// ErrNotFound when the directory does not exist. When the server says
+	// it cut the listing short, List returns the entries it got and an
+	// error wrapping ErrIncomplete: a name not among them may exist (Stat).
 	List(ctx context.Context, dir string) ([]Entry, error)
+	// Stat asks the server about one name (MLST, else SIZE/MDTM, CWD).
+	Stat(ctx context.Context, p string) (Entry, error)
 	// Size asks the server for the size of a file (SIZE).
 	Size(ctx context.Context, p string) (int64, error)
 	// OpenReader prepares ranged reads of a file expected to be size bytes
@@ -135,6 +139,9 @@ func (c *client) List(ctx context.Context, dir string) ([]Entry, error) {
 		out, err = cn.listCtx(ctx, dir)
 		return err
 	})
+	if err != nil && !errors.Is(err, ErrIncomplete) {
+		out = nil
+	}
 	return out, err
 }
 
@@ -207,6 +214,9 @@ func (c *client) Rename(ctx context.Context, from, to string) error {
 		err := cn.sc.Rename(from, to)
 		if err == nil || replyCode(err) == 0 {
 			return err
+		}
+		if ok, cerr := cn.renameCaseOnly(ctx, from, to); ok {
+			return cerr // see renamecase.go
 		}
 		_, srcFound, _ := cn.lookup(from)
 		if !srcFound {

@@ -73,6 +73,33 @@ func (c *conn) ListRaw(ctx context.Context, line string) (lines []string, code i
 	return lines, code, msg, nil
 }
 
+// transferEnd takes any 2xx that ends a transfer as success. jlaffaye/ftp
+// wants 226 after RETR and STOR, but RFC 959 §5.4 allows 250 as well, and
+// some servers send it (seen on embedded and Windows servers).
+// Only a reply alone is excused: an I/O error joined to it stays.
+func transferEnd(err error) error {
+	if onlyPositive(err) {
+		return nil
+	}
+	return err
+}
+
+func onlyPositive(err error) bool {
+	switch e := err.(type) {
+	case *textproto.Error:
+		return e.Code >= 200 && e.Code < 300
+	case interface{ Unwrap() []error }:
+		errs := e.Unwrap()
+		for _, x := range errs {
+			if !onlyPositive(x) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	}
+	return false
+}
+
 // checkCode returns nil when code is among want (none means any 2xx), else
 // the reply as a *textproto.Error.
 func checkCode(code int, msg string, want []int) error {

@@ -1,6 +1,8 @@
 package ftpconn
 
 import (
+	"path"
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -86,7 +88,7 @@ func (c *codecClient) List(ctx context.Context, dir string) ([]Entry, error) {
 		return nil, err
 	}
 	raw, err := c.Client.List(ctx, sdir)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrIncomplete) {
 		return nil, err
 	}
 	out := raw[:0]
@@ -102,7 +104,22 @@ func (c *codecClient) List(ctx context.Context, dir string) ([]Entry, error) {
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out, err
+}
+
+func (c *codecClient) Stat(ctx context.Context, p string) (Entry, error) {
+	sp, err := c.toServer("MLST", p)
+	if err != nil {
+		return Entry{}, err
+	}
+	e, err := c.Client.Stat(ctx, sp)
+	if err == nil {
+		e.Name = path.Base(p)
+		if t, ok := c.fromServer(e.Target); ok {
+			e.Target = t
+		}
+	}
+	return e, err
 }
 
 func (c *codecClient) Size(ctx context.Context, p string) (int64, error) {

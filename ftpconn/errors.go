@@ -22,6 +22,9 @@ var (
 	ErrShortTransfer = errors.New("transfer incomplete")
 	ErrTransient     = errors.New("connection lost")
 	ErrTLS           = errors.New("TLS failed")
+	// ErrIncomplete comes with the entries of a listing the server said it
+	// cut short (List returns both): a name missing from it may exist.
+	ErrIncomplete = errors.New("listing incomplete")
 )
 
 // ReplyError is a failed FTP operation with the server's reply.

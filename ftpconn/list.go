@@ -12,9 +12,14 @@ import (
 // (CWD, then a bare LIST) so the name is never taken as a pattern.
 const globChars = "*?[]{}~\\"
 
-// list returns the entries of dir on this connection (see listCtx).
+// list returns the entries of dir on this connection (see listCtx); an
+// incomplete listing is taken as it is.
 func (cn *conn) list(dir string) ([]Entry, error) {
-	return cn.listCtx(context.Background(), dir)
+	out, err := cn.listCtx(context.Background(), dir)
+	if errors.Is(err, ErrIncomplete) {
+		err = nil
+	}
+	return out, err
 }
 
 // listCtx returns the entries of dir, read by our own parsers from MLSD
@@ -37,10 +42,11 @@ func (cn *conn) listCtx(ctx context.Context, dir string) ([]Entry, error) {
 	lp := cn.lp
 	mlsd := cn.hasMLSD()
 	inside := strings.ContainsAny(dir, globChars) || strings.ContainsAny(dir, " \t") || !mlsd && lp.listInside()
-	lines, err := cn.listOnce(ctx, dir, mlsd, inside, lp.dashA())
+	var cut string // the final reply, when it says the listing was cut short
+	lines, err := cn.listOnce(ctx, dir, mlsd, inside, lp.dashA(), &cut)
 	if !mlsd && lp.dashA() && (err != nil && replyCode(err) != 0 || err == nil && len(lines) == 0) {
 		// Refused, or maybe "-a" taken for a pattern: does plain LIST do better?
-		plain, perr := cn.listOnce(ctx, dir, false, inside, false)
+		plain, perr := cn.listOnce(ctx, dir, false, inside, false, &cut)
 		if perr == nil && (err != nil || len(plain) > 0) {
 			lp.dropDashA(cn, err)
 			lines, err = plain, nil
@@ -66,11 +72,15 @@ func (cn *conn) listCtx(ctx context.Context, dir string) ([]Entry, error) {
 			out = fixed
 		}
 	}
+	if cut != "" {
+		return out, &ReplyError{Op: "LIST", Path: dir, Code: 226, Msg: cut, Kind: ErrIncomplete}
+	}
 	return out, nil
 }
 
-// listOnce sends one listing command for dir and returns its lines.
-func (cn *conn) listOnce(ctx context.Context, dir string, mlsd, inside, dashA bool) ([]string, error) {
+// listOnce sends one listing command for dir and returns its lines. When
+// the final reply says the listing was cut short, *cut is set to it.
+func (cn *conn) listOnce(ctx context.Context, dir string, mlsd, inside, dashA bool, cut *string) ([]string, error) {
 	cmd := "LIST"
 	switch {
 	case mlsd:
@@ -89,7 +99,9 @@ func (cn *conn) listOnce(ctx context.Context, dir string, mlsd, inside, dashA bo
 	if err != nil {
 		return nil, err
 	}
-	cn.lp.noteFinalReply(cn, dir, code, msg)
+	if cn.lp.noteFinalReply(cn, dir, code, msg) {
+		*cut = msg
+	}
 	return lines, nil
 }
 

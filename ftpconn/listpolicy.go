@@ -80,9 +80,9 @@ func (lp *listPolicy) dropDashA(cn *conn, why error) {
 // noteFinalReply looks at the reply that ended a listing. pure-ftpd stops
 // at 10,000 entries by default and says "226 Output truncated to 10000
 // matches": the entries past that are missing, not gone.
-func (lp *listPolicy) noteFinalReply(cn *conn, dir string, code int, msg string) {
+func (lp *listPolicy) noteFinalReply(cn *conn, dir string, code int, msg string) (truncated bool) {
 	if !strings.Contains(strings.ToLower(msg), "truncated") {
-		return
+		return false
 	}
 	lp.mu.Lock()
 	first := !lp.truncated
@@ -92,6 +92,7 @@ func (lp *listPolicy) noteFinalReply(cn *conn, dir string, code int, msg string)
 		lp.logf("listing of %s is incomplete: the server said %q. Names it left out are looked up one by one; "+
 			"on pure-ftpd the limit is set by -L (LimitRecursion in pure-ftpd.conf), e.g. -L 100000:5", dir, fmt.Sprint(code, " ", msg))
 	}
+	return true
 }
 
 // warnOnce logs a problem with dir's listing, once per directory.
@@ -173,7 +174,8 @@ func (cn *conn) readListing(ctx context.Context, dir string, lines []string, mls
 func (cn *conn) checkListPath(ctx context.Context, dir string, got []Entry) ([]Entry, bool) {
 	lp := cn.lp
 	dashA := lp.dashA()
-	parentLines, err := cn.listOnce(ctx, path.Dir(dir), false, false, dashA)
+	var cut string
+	parentLines, err := cn.listOnce(ctx, path.Dir(dir), false, false, dashA, &cut)
 	if err != nil {
 		return nil, false
 	}
@@ -184,7 +186,7 @@ func (cn *conn) checkListPath(ctx context.Context, dir string, got []Entry) ([]E
 		lp.mu.Unlock()
 		return nil, false
 	}
-	insideLines, err := cn.listOnce(ctx, dir, false, true, dashA)
+	insideLines, err := cn.listOnce(ctx, dir, false, true, dashA, &cut)
 	if err != nil {
 		return nil, false
 	}

@@ -150,7 +150,7 @@ func (c *client) fetchRange(p string, off int64, buf []byte, last bool) (int, er
 	case rerr == nil || errors.Is(rerr, io.ErrUnexpectedEOF) || errors.Is(rerr, io.EOF):
 		// The whole range, or the server ended the transfer: its reply says
 		// whether that was all (226) or a cut (426).
-		cerr := resp.Close()
+		cerr := transferEnd(resp.Close())
 		c.pool.put(cn, cerr)
 		if n == len(buf) {
 			return n, nil

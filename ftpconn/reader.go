@@ -192,7 +192,7 @@ func (r *reader) skip(at int64) error {
 // the byte count matches the expected size, or (size unknown, or the file
 // changed) the server's SIZE equals what we received.
 func (r *reader) finish(readErr error) (eof bool, err error) {
-	closeErr := r.resp.Close()
+	closeErr := transferEnd(r.resp.Close())
 	cn := r.cn
 	r.release()
 	if readErr != io.EOF {
@@ -235,7 +235,7 @@ func (r *reader) abortStream() {
 
 func (c *client) closeAborted(cn *conn, resp *ftp.Response) {
 	cn.ctrl.setTimeout(min(closeWait, c.cfg.Timeout))
-	err := resp.Close()
+	err := transferEnd(resp.Close())
 	cn.ctrl.setTimeout(c.cfg.Timeout)
 	switch replyCode(err) {
 	case 226, 225, 426, 450, 451, 550, 551:

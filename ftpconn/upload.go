@@ -131,7 +131,7 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 // storeChecked sends the bytes of src from offset on to offset of p and
 // checks that the server then has them all.
 func (cn *conn) storeChecked(p string, src source, offset int64) error {
-	err := cn.sc.StorFrom(p, bigCopy{src.from(offset)}, uint64(offset))
+	err := transferEnd(cn.sc.StorFrom(p, bigCopy{src.from(offset)}, uint64(offset)))
 	switch code := replyCode(err); {
 	case err != nil && code == 0:
 		return err // the connection died: do() retries on a fresh one

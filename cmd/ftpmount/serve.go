@@ -99,6 +99,9 @@ func serve(c *config, ready *os.File) int {
 	}
 	root := c.Source.Root(ftpconn.LoginDir(client))
 	rootListing, err := client.List(ctx, root)
+	if errors.Is(err, ftpconn.ErrIncomplete) {
+		rootListing, err = nil, nil // the cache lists it again and knows it is incomplete
+	}
 	if err == nil {
 		err = checkRootIsDir(ctx, client, root, rootListing)
 	}

@@ -311,6 +311,26 @@ func (c *Client) SetTime(ctx context.Context, p string, t time.Time) error {
 	return nil
 }
 
+// Stat finds one name, as MLST does.
+func (c *Client) Stat(ctx context.Context, p string) (ftpconn.Entry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.begin("Stat"); err != nil {
+		return ftpconn.Entry{}, err
+	}
+	n, ok := c.nodes[p]
+	if !ok {
+		return ftpconn.Entry{}, notFound("MLST", p)
+	}
+	e := ftpconn.Entry{Name: path.Base(p), ModTime: n.mtime, Mode: n.mode}
+	if n.dir {
+		e.Type = ftpconn.TypeDir
+	} else {
+		e.Size = int64(len(n.data))
+	}
+	return e, nil
+}
+
 // Chmod sets the permission bits, as SITE CHMOD on most servers.
 func (c *Client) Chmod(ctx context.Context, p string, mode uint32) error {
 	c.mu.Lock()
