@@ -58,6 +58,7 @@ func (s *Server) commands() map[string]server.Command {
 	set("MLSD", false, false, s.cmdList)
 	set("SIZE", false, true, s.cmdSize)
 	set("RMD", false, true, s.cmdRmd)
+	set("SITE", false, true, s.cmdSite)
 	set("XRMD", false, true, s.cmdRmd)
 	if s.opts.NoMLSD {
 		delete(m, "MLSD")
@@ -158,7 +159,7 @@ func (s *Server) cmdRetr(c *ctrlConn, sess *server.Session, param string) {
 		sess.WriteMessage(426, "Connection closed; transfer aborted.")
 		return
 	}
-	sess.WriteMessage(226, fmt.Sprintf("Transfer complete, %d bytes sent.", n))
+	sess.WriteMessage(s.transferDone(), fmt.Sprintf("Transfer complete, %d bytes sent.", n))
 }
 
 // cmdStor serves STOR and APPE (told apart by the session's last verb).
@@ -193,15 +194,33 @@ func (s *Server) cmdStor(c *ctrlConn, sess *server.Session, param string) {
 		_ = c.reply(fail)
 		return
 	}
-	sess.WriteMessage(226, fmt.Sprintf("Transfer complete, %d bytes received.", n))
+	sess.WriteMessage(s.transferDone(), fmt.Sprintf("Transfer complete, %d bytes received.", n))
 }
 
 // cmdList serves LIST, NLST and MLSD. LIST and NLST of a file list that
 // file; MLSD of a file is an error.
 func (s *Server) cmdList(c *ctrlConn, sess *server.Session, param string) {
 	verb := c.lastVerb
+	q := s.quirks()
+	flags := strings.HasPrefix(param, "-")
+	if verb == "LIST" && flags && q.DashA == "refuse" {
+		s.dropData(c)
+		sess.WriteMessage(550, "-a: No such file or directory")
+		return
+	}
+	if verb == "LIST" && flags && q.DashA == "pattern" {
+		// "-a" taken as a name pattern that matches nothing.
+		if conn, dp := s.openData(c, sess, "LIST "+param); conn != nil {
+			s.closePasv(dp)
+			sess.WriteMessage(s.transferDone(), "Transfer complete.")
+		}
+		return
+	}
 	if verb != "MLSD" {
 		param = skipFlags(param)
+	}
+	if verb == "LIST" && q.ListIgnoresPath {
+		param = ""
 	}
 	p := sess.BuildPath(param)
 	fi, err := s.fs.Stat(nil, p)
@@ -215,10 +234,18 @@ func (s *Server) cmdList(c *ctrlConn, sess *server.Session, param string) {
 	default:
 		fis = []os.FileInfo{fi}
 	}
+	if err == nil && fi.IsDir() && len(fis) == 0 && q.EmptyDir550 {
+		err = errors.New("No files found")
+	}
 	if err != nil {
 		s.dropData(c)
 		sess.WriteMessage(550, err.Error())
 		return
+	}
+	done := "Transfer complete."
+	if q.ListLimit > 0 && len(fis) > q.ListLimit {
+		fis = fis[:q.ListLimit]
+		done = fmt.Sprintf("Output truncated to %d matches", q.ListLimit)
 	}
 	var b strings.Builder
 	switch verb {
@@ -230,7 +257,16 @@ func (s *Server) cmdList(c *ctrlConn, sess *server.Session, param string) {
 			}
 		}
 		for _, fi := range fis {
+			if line := s.mlsdQuirkLine(p, fi); line != "" {
+				b.WriteString(line)
+				continue
+			}
 			b.WriteString(mlsdLine("", fi, fi.Name()))
+		}
+		if fi.IsDir() {
+			for _, l := range q.ExtraListLines {
+				b.WriteString(l + "\r\n")
+			}
 		}
 	case "NLST":
 		for _, fi := range fis {
@@ -238,7 +274,12 @@ func (s *Server) cmdList(c *ctrlConn, sess *server.Session, param string) {
 		}
 	default:
 		for _, fi := range fis {
-			b.WriteString(lsLine(fi))
+			b.WriteString(s.listLine(fi))
+		}
+		if fi.IsDir() {
+			for _, l := range q.ExtraListLines {
+				b.WriteString(l + "\r\n")
+			}
 		}
 	}
 	conn, dp := s.openData(c, sess, verb+" "+p)
@@ -251,7 +292,11 @@ func (s *Server) cmdList(c *ctrlConn, sess *server.Session, param string) {
 		sess.WriteMessage(426, "Connection closed; transfer aborted.")
 		return
 	}
-	sess.WriteMessage(226, "Transfer complete.")
+	if done == "Transfer complete." {
+		sess.WriteMessage(s.transferDone(), done)
+	} else {
+		sess.WriteMessage(226, done)
+	}
 }
 
 // skipFlags drops leading "-la"-style options from a LIST/NLST parameter.

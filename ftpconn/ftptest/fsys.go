@@ -21,7 +21,8 @@ import (
 // errors carry local paths. Here every error names the FTP path
 // ("lstat /x: no such file or directory"), and times are UTC.
 type fsys struct {
-	root *os.Root
+	root            *os.Root
+	caseInsensitive bool // Quirks.CaseInsensitive
 }
 
 var _ server.Driver = (*fsys)(nil)
@@ -137,6 +138,9 @@ func (f *fsys) DeleteFile(_ *server.Context, p string) error {
 func (f *fsys) Rename(_ *server.Context, from, to string) error {
 	if from == "" || rel(from) == "." || rel(to) == "." {
 		return errors.New("bad rename: send RNFR first, and never rename /")
+	}
+	if f.caseInsensitive && f.caseClash(to) {
+		return errors.New("file exists")
 	}
 	if err := f.root.Rename(rel(from), rel(to)); err != nil {
 		var le *os.LinkError

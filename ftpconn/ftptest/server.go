@@ -49,6 +49,9 @@ type Options struct {
 	// ListDots makes MLSD begin with "Type=cdir; ." and "Type=pdir; ..",
 	// as proftpd and pure-ftpd do.
 	ListDots bool
+	// Quirks, when set, makes the server misbehave like real ones do (see
+	// Quirks).
+	Quirks *Quirks
 	// Verbose logs every command and reply with t.Logf.
 	Verbose bool
 }
@@ -75,7 +78,7 @@ func Start(t testing.TB, opts Options) *Server {
 	s := &Server{
 		Addr: ln.Addr().String(), Host: "127.0.0.1", Port: port,
 		User: "test", Password: "secret", Dir: opts.Dir,
-		t: t, opts: opts, fs: &fsys{root: root}, ln: ln,
+		t: t, opts: opts, fs: &fsys{root: root, caseInsensitive: opts.Quirks != nil && opts.Quirks.CaseInsensitive}, ln: ln,
 		served: make(chan struct{}), done: make(chan struct{}),
 		conns: map[string]*ctrlConn{}, pasvs: map[*pasv]struct{}{},
 	}
