@@ -1,11 +1,11 @@
 package ftpconn
 
 import (
-	"path"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
 
