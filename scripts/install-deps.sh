@@ -7,8 +7,9 @@ set -euo pipefail
 # fuse3: fusermount3; vsftpd + python3-pyftpdlib: servers the tests and the demo run (proftpd and
 # pure-ftpd are unpacked below); python3-openssl: pyftpdlib's TLS; openssl: the FTPS tests make
 # their CA and server certificates with it; gcc + libc6-dev: `go test -race` needs cgo, and the
-# pure-ftpd tests build a small syslog shim with it.
-packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev)
+# pure-ftpd tests build a small syslog shim with it; restic + borgbackup: the backup tools the
+# data-safety tests keep repositories on the mount with.
+packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev restic borgbackup)
 
 # The FTP account the integration tests log in with (integration/vsftpd_test.go has the same values).
 user=ftpmounttest
