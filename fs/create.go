@@ -32,7 +32,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
 	_, mtime, _ := w.Writing()
 	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, ModTime: mtime}
-	d.m.dirs.SetPending(p, e)
+	d.m.core.Created(p, e)
 	d.m.fillAttr(e, &out.Attr)
 	n.overlay(&out.Attr)
 	return ch, &handle{n: n, write: true}, 0, 0

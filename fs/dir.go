@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"path"
 	"sync/atomic"
 	"syscall"
@@ -12,6 +11,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"github.com/ftpmount/ftpmount/cache"
+	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
@@ -181,13 +181,10 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	if errno != 0 {
 		return nil, errno
 	}
-	cp := path.Join(p, name)
-	if err := d.m.client.Mkdir(ctx, cp); err != nil {
-		return nil, d.m.toErrno("mkdir", cp, err)
+	e, err := d.m.core.Mkdir(ctx, p, name)
+	if err != nil {
+		return nil, d.m.toErrno("mkdir", path.Join(p, name), err)
 	}
-	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeDir, ModTime: d.m.opts.Now()}
-	d.m.dirs.Put(p, e)
-	d.m.dirs.SetListing(cp, nil) // a new directory is empty: no need to ask
 	d.m.fillAttr(e, &out.Attr)
 	return d.NewInode(ctx, &dirNode{m: d.m}, gofs.StableAttr{Mode: syscall.S_IFDIR}), 0
 }
@@ -197,12 +194,9 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	if errno != 0 {
 		return errno
 	}
-	cp := path.Join(p, name)
-	if err := d.m.client.Rmdir(ctx, cp); err != nil {
-		return d.m.toErrno("rmdir", cp, err)
+	if err := d.m.core.Rmdir(ctx, p, name); err != nil {
+		return d.m.toErrno("rmdir", path.Join(p, name), err)
 	}
-	d.m.dirs.Remove(p, name)
-	d.m.dirs.Invalidate(cp, true)
 	return 0
 }
 
@@ -211,27 +205,21 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if errno != 0 {
 		return errno
 	}
-	cp := path.Join(p, name)
-	if ch := d.GetChild(name); ch != nil {
-		if f, ok := ch.Operations().(*fileNode); ok {
-			f.w.StopStream() // its STOR must not race the DELE
-		}
+	if err := d.m.core.Unlink(ctx, p, name, d.childFile(name)); err != nil {
+		return d.m.toErrno("unlink", path.Join(p, name), err)
 	}
-	err := d.m.client.Delete(ctx, cp)
-	if errors.Is(err, ftpconn.ErrNotFound) && d.m.dirs.IsPending(p, name) {
-		err = nil // created here and not uploaded yet: nothing on the server
-	}
-	if err != nil {
-		return d.m.toErrno("unlink", cp, err)
-	}
-	if ch := d.GetChild(name); ch != nil {
-		if f, ok := ch.Operations().(*fileNode); ok {
-			f.w.Unlinked()
-		}
-	}
-	d.m.dirs.ClearPending(p, name)
-	d.m.dirs.Remove(p, name)
 	return 0
+}
+
+// childFile is the write state of the child file name, nil when the tree
+// has no such file node.
+func (d *dirNode) childFile(name string) *core.File {
+	if ch := d.GetChild(name); ch != nil {
+		if f, ok := ch.Operations().(*fileNode); ok {
+			return f.w
+		}
+	}
+	return nil
 }
 
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {

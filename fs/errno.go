@@ -5,6 +5,7 @@ import (
 	"errors"
 	"syscall"
 
+	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
@@ -37,6 +38,12 @@ func (m *mount) toErrno(op, p string, err error) syscall.Errno {
 		e = syscall.EINVAL
 	case errors.Is(err, ftpconn.ErrNotSupported):
 		e = syscall.ENOTSUP
+	case errors.Is(err, core.ErrNotDir):
+		e = syscall.ENOTDIR
+	case errors.Is(err, core.ErrIsDir):
+		e = syscall.EISDIR
+	case errors.Is(err, core.ErrNotOpen):
+		e = syscall.EBADF
 	default:
 		e = syscall.EIO
 	}

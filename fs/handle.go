@@ -78,7 +78,7 @@ func (h *handle) reader() (ftpconn.Reader, syscall.Errno) {
 		h.rd = nil
 	}
 	if h.rd == nil {
-		h.rd, h.rdPath = h.n.m.client.OpenReader(p, h.size), p
+		h.rd, h.rdPath = h.n.m.core.OpenReader(p, h.size), p
 	}
 	return h.rd, 0
 }

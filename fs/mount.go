@@ -53,7 +53,6 @@ type Options struct {
 // mount is the state shared by all nodes of one mount.
 type mount struct {
 	opts    Options
-	client  ftpconn.Client
 	dirs    *cache.Dirs
 	core    *core.Core // the write side
 	mounted time.Time  // shown as the root's times: the root has no listing entry of its own
@@ -63,7 +62,7 @@ type mount struct {
 // until the returned server's Wait returns, then calls Shutdown.
 func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error) {
 	o = o.withDefaults()
-	m := &mount{opts: o, client: client, mounted: o.Now()}
+	m := &mount{opts: o, mounted: o.Now()}
 	// Listings leave out the temporary names of uploads (core/hide.go).
 	m.dirs = cache.NewDirs(core.HideTemp(client, o.Now, o.Logf), cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
 	if o.RootListing != nil {

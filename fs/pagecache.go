@@ -94,7 +94,7 @@ func (n *fileNode) preciseVersion(ctx context.Context, e ftpconn.Entry) version 
 		if errno != 0 {
 			return version{}
 		}
-		t, err := n.m.client.ModTime(ctx, p)
+		t, err := n.m.core.ModTime(ctx, p)
 		if err != nil {
 			if !errors.Is(err, ftpconn.ErrNotSupported) {
 				n.m.debugf("MDTM %s: %v", path.Base(p), err)

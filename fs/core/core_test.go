@@ -471,3 +471,43 @@ func TestListingsHideTemporaryNames(t *testing.T) {
 		t.Fatal("a young temporary upload (another mount's, maybe) was removed")
 	}
 }
+
+func TestNamespaceChangesShowInTheListing(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/a", []byte("a"))
+	fake.WriteFile("/dir/x", []byte("x"))
+	fake.WriteFile("/c", []byte("c"))
+	c := newCore(t, fake, ReplaceSafe)
+	if _, err := c.Mkdir(ctx, "/", "new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, "/", "a", "/new", "b", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rename(ctx, "/", "dir", "/new", "b", false, nil); !errors.Is(err, ErrNotDir) {
+		t.Fatalf("directory over a file: %v, want ErrNotDir", err)
+	}
+	if err := c.Rename(ctx, "/", "c", "/new", "b", true, nil); !errors.Is(err, ftpconn.ErrExists) {
+		t.Fatalf("RENAME_NOREPLACE over a file: %v, want ErrExists", err)
+	}
+	lists := fake.Calls("List")
+	if _, err := c.dirs.Lookup(ctx, "/new", "b"); err != nil {
+		t.Fatalf("the renamed file is not in the listing: %v", err)
+	}
+	if _, err := c.dirs.Lookup(ctx, "/", "a"); err == nil {
+		t.Fatal("the old name is still in the listing")
+	}
+	if n := fake.Calls("List") - lists; n != 0 {
+		t.Fatalf("the listings were fetched again %d times: the changes were not recorded", n)
+	}
+	f, _ := c.Create("/new/pending", at("/new/pending"))
+	c.Created("/new", ftpconn.Entry{Name: "pending", Type: ftpconn.TypeFile})
+	if err := c.Unlink(ctx, "/new", "pending", f); err != nil {
+		t.Fatalf("unlink of a file not uploaded yet: %v", err)
+	}
+	f.Release()
+	if _, ok := fake.ReadFile("/new/pending"); ok {
+		t.Fatal("an unlinked file was uploaded at its release")
+	}
+}

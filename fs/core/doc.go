@@ -1,6 +1,8 @@
 // Package core is ftpmount's write side without FUSE: what happens to a
 // file between the first write and the moment the server holds the new
-// content, and how the server's copy is replaced. Package fs translates
+// content, how the server's copy is replaced, and every namespace change
+// (mkdir, rmdir, unlink, rename) together with its listing-cache update
+// (namespace.go). Package fs translates
 // kernel requests into calls here (inode identity, attributes, errno);
 // nothing in this package knows FUSE, so the whole write path is tested
 // directly against ftpfake, without root.

@@ -7,11 +7,13 @@ import (
 	"io"
 	"path"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
+
+// ErrNotOpen is a write to a file no handle has open for writing (EBADF).
+var ErrNotOpen = errors.New("not open for writing")
 
 // File is the write state of one server file (one inode of the mount).
 // While any handle has it open for writing it owns a spool (spool.go),
@@ -77,7 +79,7 @@ func (f *File) Writing() (size int64, mtime time.Time, ok bool) {
 func (f *File) lookup(ctx context.Context) (string, ftpconn.Entry, error) {
 	p, ok := f.path()
 	if !ok {
-		return "", ftpconn.Entry{}, syscall.ENOENT
+		return "", ftpconn.Entry{}, fmt.Errorf("the file was removed: %w", ftpconn.ErrNotFound)
 	}
 	e, err := f.c.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
 	return p, e, err
@@ -326,7 +328,7 @@ func (f *File) Write(ctx context.Context, data []byte, off int64) error {
 	defer f.mu.Unlock()
 	sp := f.sp
 	if sp == nil {
-		return syscall.EBADF
+		return ErrNotOpen
 	}
 	if off < sp.need { // overwrites old bytes: they must be here first
 		p, _ := f.path()

@@ -1,0 +1,137 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"path"
+	"time"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
+)
+
+// Namespace changes. Each method makes one change on the server and
+// records it in the listing cache, so that the mount sees its own change at
+// once and no caller patches the cache by hand.
+
+// Errors of namespace changes that are no server reply (package fs maps
+// them to ENOTDIR and EISDIR).
+var (
+	ErrNotDir = errors.New("not a directory")
+	ErrIsDir  = errors.New("is a directory")
+)
+
+// Mkdir makes the directory name in dir (MKD) and records it, empty.
+func (c *Core) Mkdir(ctx context.Context, dir, name string) (ftpconn.Entry, error) {
+	p := path.Join(dir, name)
+	if err := c.client.Mkdir(ctx, p); err != nil {
+		return ftpconn.Entry{}, err
+	}
+	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeDir, ModTime: c.cfg.Now()}
+	c.dirs.Put(dir, e)
+	c.dirs.SetListing(p, nil) // a new directory is empty: no need to ask
+	return e, nil
+}
+
+// Rmdir removes the directory name from dir (RMD) and forgets the
+// listings of it and below it.
+func (c *Core) Rmdir(ctx context.Context, dir, name string) error {
+	p := path.Join(dir, name)
+	if err := c.client.Rmdir(ctx, p); err != nil {
+		return err
+	}
+	c.dirs.Remove(dir, name)
+	c.dirs.Invalidate(p, true)
+	return nil
+}
+
+// Unlink deletes the file name from dir (DELE). f, when not nil, is the
+// file's write state: its streamed upload is stopped first (its STOR must
+// not race the DELE), and its pending writes are dropped after.
+func (c *Core) Unlink(ctx context.Context, dir, name string, f *File) error {
+	p := path.Join(dir, name)
+	if f != nil {
+		f.StopStream()
+	}
+	err := c.client.Delete(ctx, p)
+	if errors.Is(err, ftpconn.ErrNotFound) && c.dirs.IsPending(dir, name) {
+		err = nil // created here and not uploaded yet: nothing on the server
+	}
+	if err != nil {
+		return err
+	}
+	if f != nil {
+		f.Unlinked()
+	}
+	c.dirs.ClearPending(dir, name)
+	c.dirs.Remove(dir, name)
+	return nil
+}
+
+// Rename moves name in dir to newName in newDir (RNFR/RNTO), with the
+// POSIX rules FTP does not give by itself: a file being written (f, when
+// not nil) is uploaded first, since RNFR needs it on the server; an empty
+// directory target is removed first; a server that refuses to overwrite a
+// file target gets the target deleted and the rename again (not atomic,
+// documented). With noReplace an existing target is ErrExists. Cached
+// listings follow the move.
+func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, noReplace bool, f *File) error {
+	from, to := path.Join(dir, name), path.Join(newDir, newName)
+	src, err := c.dirs.Lookup(ctx, dir, name)
+	if err != nil {
+		return err
+	}
+	if from == to {
+		return nil
+	}
+	dst, derr := c.dirs.Lookup(ctx, newDir, newName)
+	exists := derr == nil
+	if exists {
+		switch {
+		case noReplace:
+			return ftpconn.ErrExists
+		case src.Type == ftpconn.TypeDir && dst.Type != ftpconn.TypeDir:
+			return ErrNotDir
+		case src.Type != ftpconn.TypeDir && dst.Type == ftpconn.TypeDir:
+			return ErrIsDir
+		case dst.Type == ftpconn.TypeDir:
+			if err := c.Rmdir(ctx, newDir, newName); err != nil {
+				return err
+			}
+		}
+	}
+	if f != nil {
+		if err := f.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	err = c.client.Rename(ctx, from, to)
+	if errors.Is(err, ftpconn.ErrPermission) && exists && dst.Type != ftpconn.TypeDir {
+		if derr := c.client.Delete(ctx, to); derr == nil {
+			err = c.client.Rename(ctx, from, to)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	c.dirs.Remove(dir, name)
+	src.Name = newName
+	c.dirs.Put(newDir, src)
+	if src.Type == ftpconn.TypeDir {
+		c.dirs.Invalidate(from, true)
+		c.dirs.Invalidate(to, true)
+	}
+	return nil
+}
+
+// Created records a file made in dir that is not on the server before its
+// first upload: listings show it (pending) until then.
+func (c *Core) Created(dir string, e ftpconn.Entry) { c.dirs.SetPending(dir, e) }
+
+// OpenReader prepares ranged reads of the server file p, expected to be
+// size bytes long (see ftpconn.Client.OpenReader).
+func (c *Core) OpenReader(p string, size int64) ftpconn.Reader { return c.client.OpenReader(p, size) }
+
+// ModTime asks the server for p's modification time (MDTM), to the second.
+func (c *Core) ModTime(ctx context.Context, p string) (time.Time, error) {
+	return c.client.ModTime(ctx, p)
+}
