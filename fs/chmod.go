@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"errors"
-	"path"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
@@ -27,21 +26,16 @@ func (m *mount) modeOf(e ftpconn.Entry, def uint32) uint32 {
 	return e.Mode&0o7000 | e.Mode&m.opts.DirMode&0o777
 }
 
-// chmod sends SITE CHMOD for p and, when the server took it, records the
-// new mode in the listing cache. It reports whether the server took it; a
-// refusal is logged in debug mode only (the caller keeps the mode itself).
+// chmod sends SITE CHMOD for p (core.Chmod). It reports whether the server
+// took it; a refusal is logged in debug mode only (the caller keeps the
+// mode itself).
 func (m *mount) chmod(ctx context.Context, p string, mode uint32) bool {
-	err := m.client.Chmod(ctx, p, mode&0o7777)
+	err := m.core.Chmod(ctx, p, mode&0o7777)
 	if err != nil {
 		if !errors.Is(err, ftpconn.ErrNotSupported) {
 			m.debugf("chmod %s %o: %v (kept in memory only)", p, mode&0o7777, err)
 		}
 		return false
-	}
-	dir, name := path.Dir(p), path.Base(p)
-	if e, err := m.dirs.Lookup(ctx, dir, name); err == nil {
-		e.Mode = mode & 0o7777
-		m.dirs.Put(dir, e)
 	}
 	return true
 }

@@ -71,15 +71,14 @@ func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.En
 		return nil, errno
 	}
 	lp := path.Join(p, name)
-	if err := d.m.client.Symlink(ctx, target, lp); err != nil {
+	e, err := d.m.core.Symlink(ctx, p, name, target)
+	if err != nil {
 		if errors.Is(err, ftpconn.ErrNotSupported) {
 			d.m.debugf("symlink %s -> %s: %v", lp, target, err)
 			return nil, syscall.EPERM
 		}
 		return nil, d.m.toErrno("symlink", lp, err)
 	}
-	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeSymlink, Target: target, Size: int64(len(target)), ModTime: d.m.opts.Now()}
-	d.m.dirs.Put(p, e)
 	d.m.fillAttr(e, &out.Attr)
 	return d.child(ctx, e), 0
 }

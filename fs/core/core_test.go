@@ -511,3 +511,29 @@ func TestNamespaceChangesShowInTheListing(t *testing.T) {
 		t.Fatal("an unlinked file was uploaded at its release")
 	}
 }
+
+// A file replaced through a temporary name keeps the permission bits the
+// server listed for it.
+func TestReplaceKeepsTheMode(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	if err := fake.Chmod(ctx, "/f", 0o640); err != nil {
+		t.Fatal(err)
+	}
+	c := newCore(t, fake, ReplaceSafe)
+	f := c.File(at("/f"))
+	f.OpenWrite(ctx, true)
+	f.Write(ctx, []byte("new"), 0)
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	ents, _ := fake.List(ctx, "/")
+	if len(ents) != 1 || ents[0].Mode != 0o640 {
+		t.Fatalf("after the replace the server lists %v, want /f with mode 0640", ents)
+	}
+	if e, err := c.dirs.Lookup(ctx, "/", "f"); err != nil || e.Mode != 0o640 {
+		t.Fatalf("the cache shows %v, %v; want mode 0640", e, err)
+	}
+}

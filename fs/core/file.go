@@ -247,7 +247,11 @@ func (f *File) Flush(ctx context.Context) error {
 		return err
 	}
 	dir, name := path.Dir(p), path.Base(p)
-	f.c.dirs.Put(dir, ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, Size: size, ModTime: mtime})
+	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, Size: size, ModTime: mtime}
+	if old, err := f.c.dirs.Lookup(ctx, dir, name); err == nil && old.Type == ftpconn.TypeFile {
+		e.Mode = old.Mode // kept by the upload (renameOver restores it)
+	}
+	f.c.dirs.Put(dir, e)
 	f.c.dirs.Wrote(dir, name, mtime, size) // no jump when listed again (cache/times.go)
 	f.c.dirs.ClearPending(dir, name)
 	if setTime != nil {

@@ -123,6 +123,32 @@ func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, no
 	return nil
 }
 
+// Chmod sets p's permission bits on the server (SITE CHMOD) and, when the
+// server took them, in the listing cache. ErrNotSupported where the server
+// has no SITE CHMOD.
+func (c *Core) Chmod(ctx context.Context, p string, mode uint32) error {
+	if err := c.client.Chmod(ctx, p, mode); err != nil {
+		return err
+	}
+	dir, name := path.Dir(p), path.Base(p)
+	if e, err := c.dirs.Lookup(ctx, dir, name); err == nil {
+		e.Mode = mode
+		c.dirs.Put(dir, e)
+	}
+	return nil
+}
+
+// Symlink makes name in dir a symbolic link to target (SITE SYMLINK) and
+// records it. ErrNotSupported where the server cannot.
+func (c *Core) Symlink(ctx context.Context, dir, name, target string) (ftpconn.Entry, error) {
+	if err := c.client.Symlink(ctx, target, path.Join(dir, name)); err != nil {
+		return ftpconn.Entry{}, err
+	}
+	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeSymlink, Target: target, Size: int64(len(target)), ModTime: c.cfg.Now()}
+	c.dirs.Put(dir, e)
+	return e, nil
+}
+
 // Created records a file made in dir that is not on the server before its
 // first upload: listings show it (pending) until then.
 func (c *Core) Created(dir string, e ftpconn.Entry) { c.dirs.SetPending(dir, e) }

@@ -39,10 +39,12 @@ func (c *Core) replace(ctx context.Context, p string, src io.ReaderAt, size int6
 
 // renameOver renames the checked upload tmp over p (RNFR/RNTO; RNTO onto
 // an existing file replaces it on vsftpd, proftpd, pure-ftpd, pyftpdlib and
-// most Unix servers). A server that refuses to replace gets DELE p, then
+// most Unix servers), and gives p back the permission bits the listing
+// showed for the old file (SITE CHMOD, where the server has it). A server that refuses to replace gets DELE p, then
 // RNTO again: for that moment p does not exist. If the second RNTO fails
 // too, the new content stays on the server as tmp and the error says so.
 func (c *Core) renameOver(ctx context.Context, tmp, p string, size int64, before []ftpconn.Entry) error {
+	mode := c.listedMode(ctx, p)
 	err := c.client.Rename(ctx, tmp, p)
 	if errors.Is(err, ftpconn.ErrPermission) {
 		if derr := c.client.Delete(ctx, p); derr == nil {
@@ -56,7 +58,24 @@ func (c *Core) renameOver(ctx context.Context, tmp, p string, size int64, before
 		c.removeTemp(ctx, tmp)
 		return err
 	}
+	if mode != 0 {
+		// The new file has the modes the server gives new files: give it
+		// back the old file's permission bits where the server can.
+		if err := c.client.Chmod(ctx, p, mode); err != nil && !errors.Is(err, ftpconn.ErrNotSupported) {
+			c.logf("%s: its permission bits (%o) could not be kept: %v", p, mode, err)
+		}
+	}
 	return c.checkName(ctx, p, size, before, nil)
+}
+
+// listedMode is the permission bits the listing shows for the file p (0
+// when it does not exist or the server does not say).
+func (c *Core) listedMode(ctx context.Context, p string) uint32 {
+	e, err := c.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
+	if err != nil || e.Type != ftpconn.TypeFile {
+		return 0
+	}
+	return e.Mode
 }
 
 // removeTemp deletes a temporary upload that will not be renamed.
