@@ -110,6 +110,7 @@ func serve(c *config, ready *os.File) int {
 		return fail("%v", describeRootError(c, root, err))
 	}
 
+	sock := statusSocket(c.Mountpoint) // before mounting: it resolves symbolic links
 	var srv *fs.Server
 	hint, err := mountCaptured(func() error {
 		var err error
@@ -159,7 +160,7 @@ func serve(c *config, ready *os.File) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	started := time.Now()
-	stopStatus, err := serveStatus(c.Mountpoint, func() statusReport {
+	stopStatus, err := serveStatus(sock, func() statusReport {
 		return statusReport{
 			Source: c.Source.String(), Mountpoint: c.Mountpoint, PID: os.Getpid(), Started: started,
 			Activity: activity.View(), Mount: srv.Status(), Problems: ls.recentProblems(),

@@ -48,23 +48,31 @@ func statusDir() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("ftpmount-%d", os.Geteuid()))
 }
 
-// statusSocket is the socket of the mount at mountpoint (an absolute path).
+// statusSocket is the socket of the mount at mountpoint (an absolute
+// path, symbolic links resolved: the daemon calls it before mounting).
 func statusSocket(mountpoint string) string {
+	if r, err := filepath.EvalSymlinks(mountpoint); err == nil {
+		mountpoint = r
+	}
 	sum := sha256.Sum256([]byte(filepath.Clean(mountpoint)))
 	return filepath.Join(statusDir(), hex.EncodeToString(sum[:8])+".sock")
 }
 
-// serveStatus listens on the mount's socket and answers with report().
-// The returned function stops listening and removes the socket.
-func serveStatus(mountpoint string, report func() statusReport) (func(), error) {
+// serveStatus listens on the socket path (statusSocket of the mount
+// point, found before mounting) and answers with report(). The returned
+// function stops listening and removes the socket.
+func serveStatus(path string, report func() statusReport) (func(), error) {
 	dir := statusDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("status directory %s is open to others (mode %v)", dir, st.Mode().Perm())
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return nil, err
 	}
-	path := statusSocket(mountpoint)
+	if sys, ok := st.Sys().(*syscall.Stat_t); !st.IsDir() || st.Mode().Perm()&0o077 != 0 || (ok && int(sys.Uid) != os.Geteuid()) {
+		return nil, fmt.Errorf("status directory %s is not a private directory of this user (mode %v)", dir, st.Mode())
+	}
 	os.Remove(path) // left by a process that was killed
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
@@ -105,9 +113,6 @@ func runStatus(args []string) int {
 		return 2
 	}
 	mp, _ := filepath.Abs(pos[0])
-	if r, err := filepath.EvalSymlinks(mp); err == nil {
-		mp = r
-	}
 	conn, err := net.DialTimeout("unix", statusSocket(mp), 5*time.Second)
 	if err != nil {
 		why := "no ftpmount of this user serves it"
