@@ -95,8 +95,21 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 }
 
 // Flush runs at every close(2) of a descriptor of this handle: the upload
-// happens here, so close reports its failure.
+// happens here (core.File.Close; with -o writeback, in the background),
+// so close reports its failure.
 func (h *handle) Flush(ctx context.Context) syscall.Errno {
+	if !h.write {
+		return 0
+	}
+	if err := h.n.w.Close(ctx); err != nil {
+		p, _ := h.n.path()
+		return h.n.m.toErrno("upload", p, err)
+	}
+	return 0
+}
+
+// Fsync waits for the server, with or without write-back.
+func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	if !h.write {
 		return 0
 	}
@@ -105,10 +118,6 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 		return h.n.m.toErrno("upload", p, err)
 	}
 	return 0
-}
-
-func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	return h.Flush(ctx)
 }
 
 func (h *handle) Release(ctx context.Context) syscall.Errno {

@@ -1,7 +1,6 @@
 package fs
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path"
@@ -39,7 +38,11 @@ type Options struct {
 	Server string
 	// Streams is how many uploads may run while their files are still
 	// being written (see core/stream.go); 0: none, every upload starts at close.
-	Streams     int
+	Streams int
+	// Writeback, above 0, makes close return once the content is durable
+	// in the spool, with that many uploads in the background at once
+	// (core/writeback.go).
+	Writeback   int
 	ReadaheadKB int // the kernel's readahead for the mount (root only); 0 leaves it alone
 	// RootListing, when not nil, is a listing of Root the caller just
 	// fetched (to check the mount): it seeds the cache.
@@ -75,6 +78,7 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 		RecoverDir: o.RecoverDir,
 		Replace:    o.Replace,
 		Streams:    o.Streams,
+		Writeback:  o.Writeback,
 		Logf:       o.Logf,
 		Debugf:     o.Debugf,
 		Now:        o.Now,
@@ -108,11 +112,6 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	if o.DefaultPerm {
 		fopts.MountOptions.Options = append(fopts.MountOptions.Options, "default_permissions")
 	}
-	// Spools a dead daemon of this server left behind are finished or
-	// kept before anything new is written (each case is logged).
-	if o.Server != "" {
-		m.core.Recover(context.Background())
-	}
 	srv, err := gofs.Mount(mountpoint, root, fopts)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
@@ -121,6 +120,11 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 		if err := setReadahead(mountpoint, o.ReadaheadKB); err != nil {
 			m.debugf("readahead of %d KiB not set: %v", o.ReadaheadKB, err)
 		}
+	}
+	// Spools a dead daemon of this server left behind are finished or
+	// kept, in the background (each case is logged).
+	if o.Server != "" {
+		m.core.StartRecover()
 	}
 	return &Server{Server: srv, m: m}, nil
 }

@@ -299,14 +299,12 @@ func TestCrashDuringOverwrite(t *testing.T) {
 			t.Fatalf("after the crash the server's file is not the old content: %s", diff)
 		}
 		mount(t, srv, opts...)
+		eventually(t, "the next mount to recover the spool", func() (bool, string) {
+			kept, _ := filepath.Glob(filepath.Join(recovery, "big.bin.*"))
+			left, _ := filepath.Glob(filepath.Join(spool, "ftpmount-spool-*"))
+			return len(kept) == 1 && len(left) == 0, fmt.Sprintf("recovery folder %v, spool directory %v", kept, left)
+		})
 		noStray(t, c.Srv, "big.bin")
-		kept, _ := filepath.Glob(filepath.Join(recovery, "big.bin.*"))
-		if len(kept) != 1 {
-			t.Errorf("recovery folder holds %v, want the unfinished spool of big.bin", kept)
-		}
-		if left, _ := filepath.Glob(filepath.Join(spool, "ftpmount-spool-*")); len(left) != 0 {
-			t.Errorf("spool directory still holds %v", left)
-		}
 		if n := countLines(t, logFile, "big.bin: was being written when ftpmount stopped; its data is kept in"); n != 1 {
 			t.Errorf("the log says %d times what became of the spool, want once:\n%s", n, tail(logFile, 20))
 		}

@@ -36,6 +36,7 @@ type config struct {
 	Umask        int
 	DefaultPerm  bool         // default_permissions: the kernel checks modes
 	Replace      core.Replace // how new content takes a file's place (atomic, inplace)
+	Writeback    bool         // close returns once the content is durable in the spool
 	Encoding     string
 	TimeZone     string // -o timezone: the zone of the server's LIST times
 	DisableEPSV  bool
@@ -92,6 +93,9 @@ host[:port] for anonymous access. Options may come anywhere on the command line:
        inplace             store onto the file itself instead of a temporary
                            name renamed over it (servers without RNFR/RNTO,
                            or quotas that cannot hold two copies)
+       writeback           close returns once the data is safe in the spool on
+                           local disk; uploads run in the background (fsync and
+                           unmount still wait; a crash is finished at the next mount)
        user=NAME           log in as NAME (instead of the URL's user)
        password_file=PATH  read the password from the first line of PATH
        netrc=PATH          take login and password from a netrc file (default ~/.netrc)
@@ -324,6 +328,8 @@ func (c *config) setOption(name, val string, hasVal bool) error {
 		return flagTo(&c.Replace, core.ReplaceAtomic)
 	case "inplace":
 		return flagTo(&c.Replace, core.ReplaceInPlace)
+	case "writeback":
+		return flag(&c.Writeback)
 	case "auto_unmount":
 		return flag(&c.AutoUnmount)
 	case "readahead":

@@ -126,6 +126,7 @@ func serve(c *config, ready *os.File) int {
 			Replace:     c.Replace,
 			Server:      c.Source.String(),
 			Streams:     c.Connections / 2, // half the connections at most wait on writers
+			Writeback:   writebackUploads(c),
 			ReadaheadKB: c.Readahead,
 			RootListing: rootListing,
 			SpoolDir:    c.SpoolDir,
@@ -326,6 +327,16 @@ func protocolHint(c *config, pe *ftpconn.ProtocolError) string {
 		return "check the port (FTP is usually 21)"
 	}
 	return "check the host and port (FTP is usually 21, implicit FTPS 990)"
+}
+
+// writebackUploads is how many uploads run in the background with -o
+// writeback (0 without it): every connection but one, which is left for
+// listings and reads.
+func writebackUploads(c *config) int {
+	if !c.Writeback {
+		return 0
+	}
+	return max(1, c.Connections-1)
 }
 
 // spoolDir is where files being written are staged, with their crash

@@ -39,9 +39,13 @@ type Config struct {
 	// Streams is how many uploads may run while their files are still
 	// being written (stream.go); 0: none, every upload starts at close.
 	Streams int
-	Logf    func(format string, args ...any) // events a user must hear of
-	Debugf  func(format string, args ...any) // nil unless -o debug
-	Now     func() time.Time
+	// Writeback, when above 0, makes close return once the content is
+	// durable in the spool, and that many uploads run in the background
+	// at once (writeback.go). 0: close waits for the server.
+	Writeback int
+	Logf      func(format string, args ...any) // events a user must hear of
+	Debugf    func(format string, args ...any) // nil unless -o debug
+	Now       func() time.Time
 }
 
 // Core is the write side of one mount: it creates the File of each
@@ -52,6 +56,7 @@ type Core struct {
 	dirs    *cache.Dirs
 	uploads sync.WaitGroup // uploads in flight, waited for at shutdown
 	streams chan struct{}  // one token per streamed upload running; nil when off
+	wb      chan struct{}  // one token per background upload running; nil without write-back
 }
 
 // New returns the write side of a mount over client and its listing cache.
@@ -70,6 +75,9 @@ func New(client ftpconn.Client, dirs *cache.Dirs, cfg Config) (*Core, error) {
 		return nil, fmt.Errorf("spool directory: %w", err)
 	}
 	c := &Core{cfg: cfg, client: client, dirs: dirs}
+	if cfg.Writeback > 0 {
+		c.wb = make(chan struct{}, cfg.Writeback)
+	}
 	if cfg.Streams > 0 && cfg.Replace != ReplaceAtomic {
 		c.streams = make(chan struct{}, cfg.Streams)
 	}

@@ -537,3 +537,60 @@ func TestReplaceKeepsTheMode(t *testing.T) {
 		t.Fatalf("the cache shows %v, %v; want mode 0640", e, err)
 	}
 }
+
+func TestWritebackCloseReturnsBeforeTheUpload(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	slow := &blockingUpload{Client: fake, started: make(chan struct{}), release: make(chan struct{})}
+	c := newCore(t, slow, ReplaceSafe)
+	c.cfg.Writeback = 2
+	c.wb = make(chan struct{}, 2)
+	f, err := c.Create("/f", at("/f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(ctx, []byte("written back"), 0)
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release() // the last writer goes before the upload has run
+	<-slow.started
+	if _, ok := fake.ReadFile("/f"); ok {
+		t.Fatal("the upload finished before it was let go")
+	}
+	// The journal says the close happened: a crash now is recovered.
+	js, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, "*"+journalSuffix))
+	if len(js) != 1 {
+		t.Fatalf("journals: %v", js)
+	}
+	if j, err := readJournal(js[0]); err != nil || j.State != stateClosing {
+		t.Fatalf("journal %+v, %v: want state closing", j, err)
+	}
+	close(slow.release)
+	c.WaitUploads()
+	serverHas(t, fake, "/f", "written back")
+	if left, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, "*")); len(left) != 0 {
+		t.Fatalf("spool directory still holds %v", left)
+	}
+}
+
+func TestWritebackFailureReachesTheNextClose(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	c := newCore(t, fake, ReplaceSafe)
+	c.cfg.Writeback = 1
+	c.wb = make(chan struct{}, 1)
+	f, _ := c.Create("/f", at("/f"))
+	f.Write(ctx, []byte("one"), 0)
+	fake.Fail("Upload", &ftpconn.ReplyError{Op: "STOR", Code: 552, Msg: "quota", Kind: ftpconn.ErrNoSpace})
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.WaitUploads()
+	if err := f.Close(ctx); !errors.Is(err, ftpconn.ErrNoSpace) {
+		t.Fatalf("the close after a failed background upload = %v, want ErrNoSpace", err)
+	}
+	c.WaitUploads() // the retry the close started
+	f.Release()
+	serverHas(t, fake, "/f", "one")
+}

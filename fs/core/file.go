@@ -38,6 +38,12 @@ type File struct {
 	// uploading is set while Flush uploads (or waits for a sealed
 	// stream): no stream may start then.
 	uploading bool // GUARDED_BY(mu)
+	// bg counts the background uploads of this file scheduled or running
+	// (writeback.go); while there are some, the last Release leaves the
+	// spool to the last of them. bgErr is the failure of one, returned by
+	// the next Close.
+	bg    int   // GUARDED_BY(mu)
+	bgErr error // GUARDED_BY(mu)
 }
 
 // File returns the write state of an existing server file whose path
@@ -132,7 +138,7 @@ func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
 func (f *File) Release() {
 	f.mu.Lock()
 	f.writers--
-	if f.writers > 0 {
+	if f.writers > 0 || f.bg > 0 {
 		f.mu.Unlock()
 		return
 	}
@@ -238,6 +244,7 @@ func (f *File) Flush(ctx context.Context) error {
 		sp.dirty = false
 		sp.setTime = nil
 		sp.uploaded(size)
+		f.bgErr = nil // superseded: the server has the content
 		sp.jr.BaseSize, sp.jr.BaseTime = size, time.Time{}
 	}
 	sp.jr.State, sp.jr.Temp = stateOpen, ""

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
@@ -43,6 +44,16 @@ func (c *Core) Recover(ctx context.Context) []string {
 	return report
 }
 
+// StartRecover runs Recover in the background: a mount must not wait for
+// the uploads a dead daemon left (WaitUploads does).
+func (c *Core) StartRecover() {
+	c.uploads.Add(1)
+	go func() {
+		defer c.uploads.Done()
+		c.Recover(context.Background())
+	}()
+}
+
 func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 	f, err := os.OpenFile(name, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
@@ -70,7 +81,22 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 	if j.State != stateClosing {
 		return keep("was being written when ftpmount stopped")
 	}
-	if !c.unchanged(ctx, j) {
+	// leave is for a server that cannot be asked now: the spool stays,
+	// for the next mount to try again.
+	leave := func(err error) string {
+		f.Close()
+		return fmt.Sprintf("%s: its upload was cut by a crash; the server could not be asked now (%v); left for the next mount", j.Path, err)
+	}
+	same, err := c.unchanged(ctx, j)
+	for try := 1; err != nil && try < 3; try++ {
+		// The dead daemon's sessions may still hold the server's slots.
+		time.Sleep(time.Duration(try) * time.Second)
+		same, err = c.unchanged(ctx, j)
+	}
+	if err != nil {
+		return leave(err)
+	}
+	if !same {
 		return keep("its upload was cut by a crash, and the server's file changed since")
 	}
 	if sp.need > 0 {
@@ -84,6 +110,9 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 			c.logf("%v", err)
 		}
 	})
+	if errors.Is(err, ftpconn.ErrTransient) || errors.Is(err, context.DeadlineExceeded) {
+		return leave(err)
+	}
 	if err != nil {
 		return keep(fmt.Sprintf("its upload was cut by a crash and failed again (%v)", err))
 	}
@@ -94,20 +123,23 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 
 // unchanged reports whether the server's file is as the journal says it
 // was: absent where it was absent, else the same size and (where known)
-// the same time.
-func (c *Core) unchanged(ctx context.Context, j journal) bool {
+// the same time. An error means the server could not tell.
+func (c *Core) unchanged(ctx context.Context, j journal) (bool, error) {
 	entries, err := c.client.List(ctx, path.Dir(j.Path))
+	if errors.Is(err, ftpconn.ErrNotFound) {
+		return false, nil // the directory is gone
+	}
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, e := range entries {
 		if e.Name != path.Base(j.Path) {
 			continue
 		}
 		if e.Type != ftpconn.TypeFile || j.BaseSize != e.Size {
-			return false
+			return false, nil
 		}
-		return j.BaseTime.IsZero() || e.ModTime.IsZero() || j.BaseTime.Equal(e.ModTime)
+		return j.BaseTime.IsZero() || e.ModTime.IsZero() || j.BaseTime.Equal(e.ModTime), nil
 	}
-	return j.BaseSize < 0
+	return j.BaseSize < 0, nil
 }
