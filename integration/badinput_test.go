@@ -38,6 +38,11 @@ func TestBadInputs(t *testing.T) {
 	t.Cleanup(plainHTTP.Close)
 	sshAddr := fakeBanner(t, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
 	creds := srv.User + ":" + srv.Password + "@"
+	// A path under a regular file can never be created, not even by root.
+	aFile := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(aFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		name   string
@@ -48,8 +53,8 @@ func TestBadInputs(t *testing.T) {
 		{"debug_with_value", good, []string{"debug=0"}, []string{"debug", "takes no value"}},
 		{"timeout_nan", good, []string{"timeout=NaN"}, []string{"timeout", "NaN"}},
 		{"dir_cache_inf", good, []string{"dir_cache=Inf"}, []string{"dir_cache", "Inf"}},
-		{"spool_dir_missing", good, []string{to, "spool_dir=/nonexistent/ftpmount-spool"}, []string{"spool_dir", "/nonexistent/ftpmount-spool"}},
-		{"logfile_unwritable", good, []string{to, "logfile=/nonexistent/ftpmount.log"}, []string{"logfile", "/nonexistent"}},
+		{"spool_dir_impossible", good, []string{to, "spool_dir=" + aFile + "/spool"}, []string{"spool_dir", aFile + "/spool", "not a directory"}},
+		{"logfile_unwritable", good, []string{to, "logfile=" + aFile + "/ftpmount.log"}, []string{"logfile", aFile}},
 		{"source_is_a_file", good + "plain.txt", []string{to}, []string{"/plain.txt", "is a file"}},
 		{"source_missing", good + "no-such-dir", []string{to}, []string{"/no-such-dir", "does not exist"}},
 		{"password_unescaped", "ftp://" + srv.User + ":pa/ss@" + srv.Addr + "/", nil, []string{"percent-escape", "password_file"}},
@@ -116,7 +121,13 @@ func TestBadInputs(t *testing.T) {
 		if b, err := os.ReadFile(binary(t)); err != nil || os.WriteFile(bin, b, 0o755) != nil {
 			t.Fatalf("copying the binary: %v", err)
 		}
-		line := refusedBy(t, bin, cred, good, dir, to, "allow_other")
+		spool, err := os.MkdirTemp("", "ftpmount-spool-user-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(spool) })
+		os.Chown(spool, uid, gid)
+		line := refusedBy(t, bin, cred, good, dir, to, "allow_other", "spool_dir="+spool, "recovery_dir="+spool)
 		// fusermount3 opens /dev/fuse first: where the device is root's alone (mode 0600, as in
 		// some containers), that is the refusal to explain; else it is allow_other's.
 		if st, err := os.Stat("/dev/fuse"); err == nil && st.Mode().Perm()&0o006 != 0o006 {

@@ -19,7 +19,7 @@ func TestStatus(t *testing.T) {
 	s := ftptest.Start(t, ftptest.Options{})
 	var cuts atomic.Int64
 	p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{Upload: func(path string, _ int64) *ftptest.Cut {
-		if path != "/big.bin" {
+		if !strings.Contains(path, "big.bin") { // uploads go to a temporary name beside it
 			return nil
 		}
 		cuts.Add(1)
@@ -43,7 +43,7 @@ func TestStatus(t *testing.T) {
 		during = status()
 		// Bytes sent count what went into the data connection: past the 1 MiB the proxy relays,
 		// loopback socket buffers take the rest.
-		return strings.Contains(during, "sending /big.bin: ") && strings.Contains(during, " of 3.0 MiB"), during
+		return strings.Contains(during, "sending /big.bin") && strings.Contains(during, " of 3.0 MiB"), during
 	})
 	if !strings.Contains(during, "uploads: 1 in flight") || strings.Contains(during, "connections: 0 in use") {
 		t.Errorf("status during the upload:\n%s", during)

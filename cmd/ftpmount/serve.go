@@ -227,7 +227,7 @@ func reportUploads(activity *ftpconn.Activity, logger *slog.Logger, exiting <-ch
 		}
 		var parts []string
 		for _, u := range v.Uploads {
-			parts = append(parts, u.Path+" "+progress(u))
+			parts = append(parts, displayPath(u.Path)+" "+progress(u))
 		}
 		logger.Info(fmt.Sprintf("waiting for %d upload(s) before exiting: %s", len(v.Uploads), strings.Join(parts, "; ")))
 	}

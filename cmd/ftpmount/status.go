@@ -9,12 +9,14 @@ import (
 	"io"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ftpmount/ftpmount/fs"
+	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
@@ -171,7 +173,7 @@ func printStatus(w io.Writer, r statusReport) {
 		if !u.Sending {
 			state = "starting"
 		}
-		fmt.Fprintf(w, "  %s %s: %s\n", state, u.Path, progress(u))
+		fmt.Fprintf(w, "  %s %s: %s\n", state, displayPath(u.Path), progress(u))
 	}
 	m := r.Mount
 	fmt.Fprintf(w, "recovery folder %s: %d files\n", m.RecoveryDir, len(m.Recovery))
@@ -185,6 +187,21 @@ func printStatus(w io.Writer, r statusReport) {
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  %s %s: %s\n", p.Time.Local().Format("15:04:05"), p.Level, p.Msg)
 	}
+}
+
+// displayPath names an upload by the file the user wrote: new content goes
+// up under a temporary name beside it (see core.IsTempName), shown as
+// "/dir/NAME (as .NAME.ftpmount-...part)".
+func displayPath(p string) string {
+	base := path.Base(p)
+	if _, ok := core.IsTempName(base); !ok {
+		return p
+	}
+	name := strings.TrimPrefix(base, ".")
+	if i := strings.LastIndex(name, ".ftpmount-"); i > 0 {
+		name = name[:i]
+	}
+	return path.Join(path.Dir(p), name) + " (as " + base + ")"
 }
 
 // progress is "1.5 MiB of 10.0 MiB (15%)".

@@ -37,3 +37,12 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+func TestDisplayPath(t *testing.T) {
+	if got := displayPath("/d/.big.bin.ftpmount-tpaarw-0ce8259e.part"); got != "/d/big.bin (as .big.bin.ftpmount-tpaarw-0ce8259e.part)" {
+		t.Errorf("temporary name: %q", got)
+	}
+	if got := displayPath("/d/.hidden"); got != "/d/.hidden" {
+		t.Errorf("plain name: %q", got)
+	}
+}
