@@ -247,9 +247,7 @@ func TestFailedLastReleaseKeepsTheSpool(t *testing.T) {
 	if b, _ := os.ReadFile(kept[0]); string(b) != "precious" {
 		t.Fatalf("kept %q", b)
 	}
-	if left, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, "*")); len(left) != 0 {
-		t.Fatalf("spool directory still holds %v", left)
-	}
+	emptyDir(t, c.cfg.SpoolDir)
 	noTempNames(t, fake, "/")
 }
 
@@ -320,6 +318,30 @@ func TestMangledNameLeavesNothingStray(t *testing.T) {
 	}
 }
 
+// overwriting returns the write state of /f on fake (which holds "old"), in
+// a core whose spools are in spool, opened with O_TRUNC and holding content.
+func overwriting(t *testing.T, fake *ftpfake.Client, spool, content string) *File {
+	t.Helper()
+	ctx := context.Background()
+	fake.WriteFile("/f", []byte("old"))
+	f := newCoreIn(t, fake, ReplaceSafe, spool).File(at("/f"))
+	if err := f.OpenWrite(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Write(ctx, []byte(content), 0); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// emptyDir fails when dir holds anything.
+func emptyDir(t *testing.T, dir string) {
+	t.Helper()
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+		t.Fatalf("%s still holds %v", dir, left)
+	}
+}
+
 // crash leaves f as a dead daemon would: the spool's lock released (the
 // process is gone), spool and journal on disk.
 func crash(f *File) {
@@ -332,12 +354,8 @@ func crash(f *File) {
 func TestRecoverUploadsASpoolWhoseCloseWasUnderWay(t *testing.T) {
 	ctx := context.Background()
 	fake := ftpfake.New()
-	fake.WriteFile("/f", []byte("old"))
 	spool := t.TempDir()
-	c := newCoreIn(t, fake, ReplaceSafe, spool)
-	f := c.File(at("/f"))
-	f.OpenWrite(ctx, true)
-	f.Write(ctx, []byte("new content"), 0)
+	f := overwriting(t, fake, spool, "new content")
 	// The close began: the journal says so, and a temporary upload exists.
 	f.mu.Lock()
 	f.sp.jr.State, f.sp.jr.Temp = stateClosing, "/.f.ftpmount-abc-0000000a.part"
@@ -352,20 +370,14 @@ func TestRecoverUploadsASpoolWhoseCloseWasUnderWay(t *testing.T) {
 	if len(report) != 1 || !strings.Contains(report[0], "uploaded now") {
 		t.Fatalf("report %q", report)
 	}
-	if left, _ := filepath.Glob(filepath.Join(spool, "*")); len(left) != 0 {
-		t.Fatalf("spool directory still holds %v", left)
-	}
+	emptyDir(t, spool)
 }
 
 func TestRecoverKeepsAnOpenSpoolAndLeavesTheServerAlone(t *testing.T) {
 	ctx := context.Background()
 	fake := ftpfake.New()
-	fake.WriteFile("/f", []byte("old"))
 	spool := t.TempDir()
-	c := newCoreIn(t, fake, ReplaceSafe, spool)
-	f := c.File(at("/f"))
-	f.OpenWrite(ctx, true)
-	f.Write(ctx, []byte("half written"), 0)
+	f := overwriting(t, fake, spool, "half written")
 	crash(f)
 
 	c2 := newCoreIn(t, fake, ReplaceSafe, spool)
@@ -383,12 +395,8 @@ func TestRecoverKeepsAnOpenSpoolAndLeavesTheServerAlone(t *testing.T) {
 func TestRecoverLeavesLiveSpoolsAndOtherServersAlone(t *testing.T) {
 	ctx := context.Background()
 	fake := ftpfake.New()
-	fake.WriteFile("/f", []byte("old"))
 	spool := t.TempDir()
-	c := newCoreIn(t, fake, ReplaceSafe, spool)
-	f := c.File(at("/f"))
-	f.OpenWrite(ctx, true)
-	f.Write(ctx, []byte("being written"), 0)
+	f := overwriting(t, fake, spool, "being written")
 	if report := newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx); len(report) != 0 {
 		t.Fatalf("a live spool was recovered: %q", report)
 	}
@@ -404,12 +412,8 @@ func TestRecoverLeavesLiveSpoolsAndOtherServersAlone(t *testing.T) {
 func TestRecoverDoesNotOverwriteAChangedFile(t *testing.T) {
 	ctx := context.Background()
 	fake := ftpfake.New()
-	fake.WriteFile("/f", []byte("old"))
 	spool := t.TempDir()
-	c := newCoreIn(t, fake, ReplaceSafe, spool)
-	f := c.File(at("/f"))
-	f.OpenWrite(ctx, true)
-	f.Write(ctx, []byte("ours"), 0)
+	f := overwriting(t, fake, spool, "ours")
 	f.mu.Lock()
 	f.sp.jr.State = stateClosing
 	f.saveJournal()
@@ -569,9 +573,7 @@ func TestWritebackCloseReturnsBeforeTheUpload(t *testing.T) {
 	close(slow.release)
 	c.WaitUploads()
 	serverHas(t, fake, "/f", "written back")
-	if left, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, "*")); len(left) != 0 {
-		t.Fatalf("spool directory still holds %v", left)
-	}
+	emptyDir(t, c.cfg.SpoolDir)
 }
 
 func TestWritebackFailureReachesTheNextClose(t *testing.T) {
