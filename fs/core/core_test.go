@@ -596,3 +596,32 @@ func TestWritebackFailureReachesTheNextClose(t *testing.T) {
 	f.Release()
 	serverHas(t, fake, "/f", "one")
 }
+
+// A file deleted while its write-back upload runs stays deleted.
+func TestUnlinkWaitsForTheUploadInFlight(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	slow := &blockingUpload{Client: fake, started: make(chan struct{}), release: make(chan struct{})}
+	c := newCore(t, slow, ReplaceSafe)
+	c.wb = make(chan struct{}, 1)
+	f, _ := c.Create("/f", at("/f"))
+	c.Created("/", ftpconn.Entry{Name: "f", Type: ftpconn.TypeFile})
+	f.Write(ctx, []byte("soon gone"), 0)
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	<-slow.started
+	unlinked := make(chan error)
+	go func() { unlinked <- c.Unlink(ctx, "/", "f", f) }()
+	time.Sleep(50 * time.Millisecond) // the unlink waits for the upload
+	close(slow.release)
+	if err := <-unlinked; err != nil {
+		t.Fatal(err)
+	}
+	c.WaitUploads()
+	if _, ok := fake.ReadFile("/f"); ok {
+		t.Fatal("the file deleted during its upload is back on the server")
+	}
+	noTempNames(t, fake, "/")
+}

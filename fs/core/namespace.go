@@ -45,12 +45,18 @@ func (c *Core) Rmdir(ctx context.Context, dir, name string) error {
 }
 
 // Unlink deletes the file name from dir (DELE). f, when not nil, is the
-// file's write state: its streamed upload is stopped first (its STOR must
-// not race the DELE), and its pending writes are dropped after.
+// file's write state: its streamed upload is stopped and its upload in
+// flight waited for first (neither may land after the DELE), and its
+// pending writes are dropped after.
 func (c *Core) Unlink(ctx context.Context, dir, name string, f *File) error {
 	p := path.Join(dir, name)
 	if f != nil {
 		f.StopStream()
+		// An upload in flight (a close's, or write-back's in the
+		// background) would rename its content over p after the DELE:
+		// wait for it, and let none start after.
+		f.upMu.Lock()
+		defer f.upMu.Unlock()
 	}
 	err := c.client.Delete(ctx, p)
 	if errors.Is(err, ftpconn.ErrNotFound) && c.dirs.IsPending(dir, name) {
