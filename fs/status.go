@@ -2,6 +2,8 @@ package fs
 
 import (
 	"os"
+
+	"github.com/ftpmount/ftpmount/fs/core"
 	"path/filepath"
 	"sort"
 	"time"
@@ -17,6 +19,9 @@ type Status struct {
 	RecoveryDir string         `json:"recovery_dir"`
 	Recovery    []RecoveryFile `json:"recovery"` // oldest first
 	RecoveryErr string         `json:"recovery_err,omitempty"`
+	// Queued are files closed with -o writeback that the server does not
+	// have yet (waiting, uploading, or failed: Err).
+	Queued []core.Queued `json:"queued,omitempty"`
 }
 
 // RecoveryFile is a file kept in the recovery folder: NAME.UNIXNANO.
@@ -29,7 +34,7 @@ type RecoveryFile struct {
 // Status reads the recovery folder (it may be shared by several mounts:
 // everything in it is listed). A folder not created yet is empty.
 func (s *Server) Status() Status {
-	st := Status{SpoolDir: s.m.opts.SpoolDir, RecoveryDir: s.m.opts.RecoverDir}
+	st := Status{SpoolDir: s.m.opts.SpoolDir, RecoveryDir: s.m.opts.RecoverDir, Queued: s.m.core.Queued()}
 	if st.RecoveryDir == "" {
 		return st
 	}

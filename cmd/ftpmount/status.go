@@ -176,6 +176,16 @@ func printStatus(w io.Writer, r statusReport) {
 		fmt.Fprintf(w, "  %s %s: %s\n", state, displayPath(u.Path), progress(u))
 	}
 	m := r.Mount
+	if len(m.Queued) > 0 {
+		fmt.Fprintf(w, "closed with writeback, not on the server yet: %d\n", len(m.Queued))
+		for _, q := range m.Queued {
+			state := "queued or uploading"
+			if q.Err != "" {
+				state = "failed: " + q.Err
+			}
+			fmt.Fprintf(w, "  %s (%s): %s\n", displayPath(q.Path), size(q.Size), state)
+		}
+	}
 	fmt.Fprintf(w, "recovery folder %s: %d files\n", m.RecoveryDir, len(m.Recovery))
 	for _, f := range m.Recovery {
 		fmt.Fprintf(w, "  %s (%s, last written %s)\n", f.Path, size(f.Size), f.Kept.Local().Format("2006-01-02 15:04:05"))

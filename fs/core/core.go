@@ -57,6 +57,9 @@ type Core struct {
 	uploads sync.WaitGroup // uploads in flight, waited for at shutdown
 	streams chan struct{}  // one token per streamed upload running; nil when off
 	wb      chan struct{}  // one token per background upload running; nil without write-back
+
+	qmu    sync.Mutex
+	queued map[*File]bool // GUARDED_BY(qmu): files with write-back uploads not ended well (Queued)
 }
 
 // New returns the write side of a mount over client and its listing cache.
@@ -74,7 +77,7 @@ func New(client ftpconn.Client, dirs *cache.Dirs, cfg Config) (*Core, error) {
 	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool directory: %w", err)
 	}
-	c := &Core{cfg: cfg, client: client, dirs: dirs}
+	c := &Core{cfg: cfg, client: client, dirs: dirs, queued: map[*File]bool{}}
 	if cfg.Writeback > 0 {
 		c.wb = make(chan struct{}, cfg.Writeback)
 	}

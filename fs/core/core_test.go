@@ -589,12 +589,18 @@ func TestWritebackFailureReachesTheNextClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.WaitUploads()
+	if q := c.Queued(); len(q) != 1 || q[0].Path != "/f" || !strings.Contains(q[0].Err, "quota") {
+		t.Fatalf("queued = %+v, want /f with its failure", q)
+	}
 	if err := f.Close(ctx); !errors.Is(err, ftpconn.ErrNoSpace) {
 		t.Fatalf("the close after a failed background upload = %v, want ErrNoSpace", err)
 	}
 	c.WaitUploads() // the retry the close started
 	f.Release()
 	serverHas(t, fake, "/f", "one")
+	if q := c.Queued(); len(q) != 0 {
+		t.Fatalf("queued after the upload = %+v", q)
+	}
 }
 
 // A file deleted while its write-back upload runs stays deleted.

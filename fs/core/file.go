@@ -44,6 +44,9 @@ type File struct {
 	// the next Close.
 	bg    int   // GUARDED_BY(mu)
 	bgErr error // GUARDED_BY(mu)
+	// lastErr is the last upload's failure, named when the spool goes to
+	// the recovery folder.
+	lastErr error // GUARDED_BY(mu)
 }
 
 // File returns the write state of an existing server file whose path
@@ -143,16 +146,21 @@ func (f *File) Release() {
 		return
 	}
 	f.abandonStream() // not sealed by a close: nothing waits for it
-	sp, gone := f.sp, f.gone
+	sp, gone, why := f.sp, f.gone, f.lastErr
 	f.sp = nil
 	f.mu.Unlock()
+	f.c.queue(f, false)
 	p, ok := f.path()
 	if ok {
 		f.c.dirs.ClearPending(path.Dir(p), path.Base(p))
 	}
 	if sp.dirty && !gone && ok {
 		where, err := sp.keep(f.c.cfg.RecoverDir, p, f.c.cfg.Now())
-		f.c.logf("upload of %s failed: its data is kept in %s (%v)", p, where, err)
+		if err != nil {
+			f.c.logf("warning: upload of %s failed (%v); its data could not be moved to the recovery folder and stays in %s: %v", p, why, where, err)
+			return
+		}
+		f.c.logf("warning: upload of %s failed (%v); its data is kept in %s", p, why, where)
 		return
 	}
 	sp.discard()
@@ -238,6 +246,7 @@ func (f *File) Flush(ctx context.Context) error {
 	}
 	f.mu.Lock()
 	f.uploading = false
+	f.lastErr = err
 	if err == nil && sp.gen == gen {
 		// A write during the upload keeps the spool dirty, and base where
 		// it was: the server may hold a mix of before and after.

@@ -57,10 +57,56 @@ func (f *File) Close(ctx context.Context) error {
 	return nil
 }
 
+// Queued is a file closed with write-back whose upload has not ended
+// well yet (for `ftpmount status`).
+type Queued struct {
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+	Err  string `json:"error,omitempty"` // the last background upload's failure
+}
+
+// Queued lists the files closed with write-back that the server does not
+// have yet: waiting for an upload slot, uploading, or failed.
+func (c *Core) Queued() []Queued {
+	c.qmu.Lock()
+	files := make([]*File, 0, len(c.queued))
+	for f := range c.queued {
+		files = append(files, f)
+	}
+	c.qmu.Unlock()
+	var out []Queued
+	for _, f := range files {
+		p, _ := f.path()
+		f.mu.Lock()
+		q := Queued{Path: p}
+		if f.sp != nil {
+			q.Size = f.sp.size
+		}
+		if f.bgErr != nil {
+			q.Err = f.bgErr.Error()
+		}
+		f.mu.Unlock()
+		out = append(out, q)
+	}
+	return out
+}
+
+// queue records whether f has write-back work the server does not have yet.
+func (c *Core) queue(f *File, pending bool) {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if pending {
+		c.queued[f] = true
+	} else {
+		delete(c.queued, f)
+	}
+}
+
 // startBackground schedules one background upload of the file. Needs f.mu
 // held.
 func (f *File) startBackground() {
 	f.bg++
+	f.c.queue(f, true)
 	f.c.uploads.Add(1)
 	go func() {
 		defer f.c.uploads.Done()
@@ -73,6 +119,9 @@ func (f *File) startBackground() {
 			p, _ := f.path()
 			f.c.logf("warning: background upload of %s failed: %v (the next close or fsync reports it)", p, err)
 			f.bgErr = err
+		}
+		if f.bg == 0 && err == nil {
+			f.c.queue(f, false)
 		}
 		finish := f.bg == 0 && f.writers == 0 && f.sp != nil
 		if finish {
