@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -211,7 +212,7 @@ func (d *Dirs) Lookup(ctx context.Context, dir, name string) (ftpconn.Entry, err
 		return d.statMissing(ctx, l, dir, name)
 	}
 	if !ok {
-		return ftpconn.Entry{}, &ftpconn.ReplyError{Op: "lookup", Path: path.Join(dir, name), Msg: "not in listing", Kind: ftpconn.ErrNotFound}
+		return ftpconn.Entry{}, fmt.Errorf("lookup %s: not in the listing: %w", path.Join(dir, name), ftpconn.ErrNotFound)
 	}
 	return e, nil
 }

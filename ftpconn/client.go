@@ -66,9 +66,6 @@ type Reader interface {
 	Close() error
 }
 
-// maxAttempts bounds the tries of an operation whose connection died.
-const maxAttempts = 3
-
 type client struct {
 	cfg      Config
 	pool     *pool
@@ -96,40 +93,44 @@ func Dial(ctx context.Context, cfg Config) (Client, error) {
 }
 
 // do runs fn on a pooled connection. When the connection dies under it, fn
-// is run again on a fresh one, up to maxAttempts times; fn is told whether
-// this is a retry so that non-idempotent operations can accept "already
-// done".
+// is run again on a fresh one, as the retry policy says (retry.go); fn is
+// told whether this is a retry so that non-idempotent operations can accept
+// "already done".
 func (c *client) do(ctx context.Context, op, p string, fn func(cn *conn, retry bool) error) error {
 	return c.doAs(ctx, forOperation, op, p, fn)
 }
 
 // doAs is do with the connection checked out as how says.
 func (c *client) doAs(ctx context.Context, how checkout, op, p string, fn func(cn *conn, retry bool) error) error {
-	var err error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if attempt > 0 {
-			c.cfg.debugf("retrying %s %s after: %v", op, p, err)
-			select {
-			case <-time.After(time.Duration(attempt*attempt) * 200 * time.Millisecond):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		var cn *conn
-		cn, err = c.pool.checkout(ctx, how)
-		if err != nil {
-			if !retryable(err) || errors.Is(err, ErrLogin) || errors.Is(err, errNoSpareConn) || ctx.Err() != nil {
-				return err
-			}
-			continue
-		}
-		err = fn(cn, attempt > 0)
-		c.pool.put(cn, err)
-		if err == nil || !retryable(err) {
-			break
-		}
+	if err := checkPath(op, p); err != nil {
+		return err
 	}
-	return wrap(op, p, err)
+	var r retrier
+	for {
+		retry := r.retry()
+		err := c.once(ctx, how, func(cn *conn) error { return fn(cn, retry) })
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()), errors.Is(err, errNoSpareConn):
+			return err
+		case !r.again(ctx, err):
+			return wrap(op, p, err)
+		}
+		c.cfg.debugf("retrying %s %s after: %v", op, p, err)
+	}
+}
+
+// once runs fn on a connection checked out as how says, and puts the
+// connection back (or drops it, when err says it is broken).
+func (c *client) once(ctx context.Context, how checkout, fn func(cn *conn) error) error {
+	cn, err := c.pool.checkout(ctx, how)
+	if err != nil {
+		return err
+	}
+	err = fn(cn)
+	c.pool.put(cn, err)
+	return err
 }
 
 func (c *client) List(ctx context.Context, dir string) ([]Entry, error) {
@@ -210,6 +211,9 @@ func (c *client) Delete(ctx context.Context, p string) error {
 }
 
 func (c *client) Rename(ctx context.Context, from, to string) error {
+	if err := checkPath("RNTO", to); err != nil {
+		return err
+	}
 	return c.do(ctx, "RNFR/RNTO", from, func(cn *conn, retry bool) error {
 		err := cn.sc.Rename(from, to)
 		if err == nil || replyCode(err) == 0 {
@@ -263,10 +267,11 @@ func (c *client) Close() error {
 }
 
 // refine replaces the sentinel of a 550/553-style reply error once the
-// caller found out what the reply meant.
+// caller found out what the reply meant. A reply that said the line was
+// too long keeps saying so.
 func refine(err error, kind error) error {
 	var re *ReplyError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) && re.Kind != ErrNameTooLong {
 		cp := *re
 		cp.Kind = kind
 		return &cp

@@ -19,7 +19,9 @@
 //     checkout's idle check and the dial after it share one timeout, so a
 //     silent server fails each call within Config.Timeout.
 //   - Errors. Replies become sentinel errors (ErrNotFound, ErrPermission,
-//     ...) wrapped in *ReplyError, which keeps the server's words. A 550 is
+//     ...) in one table (classify, errors.go), wrapped in *ReplyError, which
+//     keeps the server's words. A path too long for the server's command
+//     line fails with ErrNameTooLong before anything is sent. A 550 is
 //     ambiguous in FTP; operations that get one look at the parent listing to
 //     tell "missing" from "refused". Nothing here knows about errno: package
 //     fs maps these sentinels in one place.
@@ -28,7 +30,7 @@
 //     short transfer is an error, never a short file.
 //   - Retries. Operations that fail because the connection died (EOF, reset,
 //     421, but not a timeout) are retried a bounded number of times on a fresh
-//     connection. Non-idempotent ones (delete, mkdir, rmdir, rename) accept
+//     connection, by one policy (retry.go: retryable, backoff, retrier). Non-idempotent ones (delete, mkdir, rmdir, rename) accept
 //     "already done" as success on a retry.
 //
 // Paths given to this package are always absolute server paths ("/a/b").

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"strings"
 
 	"github.com/jlaffaye/ftp"
 )
@@ -25,6 +26,11 @@ var (
 	// ErrIncomplete comes with the entries of a listing the server said it
 	// cut short (List returns both): a name missing from it may exist.
 	ErrIncomplete = errors.New("listing incomplete")
+	// ErrNameTooLong: the command carrying the path would be longer than
+	// the server takes (see maxCommandLine); nothing was sent.
+	ErrNameTooLong = errors.New("file name too long for the server")
+	// ErrRefused: a final (5xx) reply that says nothing more specific.
+	ErrRefused = errors.New("refused by the server")
 )
 
 // ReplyError is a failed FTP operation with the server's reply.
@@ -62,11 +68,30 @@ func replyCode(err error) int {
 	return 0
 }
 
-// kindOf maps a reply code to a sentinel. 550 maps to ErrNotFound here;
-// callers that can tell "missing" from "refused" refine it (see refine550).
-func kindOf(code int) error {
+// classify is the one place where a reply becomes a kind of failure: the
+// reply code, and where the code alone is ambiguous the command (cmd, as
+// sent: "MKD", "STOR"...) and the server's words (msg), give one of the
+// sentinels. RFC 959 §4.2 defines the codes; the choices for the
+// ambiguous ones:
+//
+//   - 550 ("file unavailable") means both "no such file" and "permission
+//     denied". For commands that name an existing file (RETR, SIZE, DELE,
+//     RMD, CWD, LIST, RNFR, MFMT...) it is ErrNotFound; for commands that
+//     create one (STOR, APPE, MKD, RNTO) ErrPermission. The operations
+//     then look at the parent's listing and refine it (see refine).
+//   - 553 ("file name not allowed") is ErrPermission: pure-ftpd and
+//     proftpd send it for a write the user may not do.
+//   - 500 is ErrNameTooLong when the server says the line was too long
+//     (vsftpd: "500 Input line too long."), else ErrNotSupported, like 502
+//     and 504 (command not implemented) and 202 (superfluous).
+//   - Other 4xx are ErrTransient (try again later), other 5xx ErrRefused.
+func classify(cmd string, code int, msg string) error {
 	switch code {
 	case 550:
+		switch cmd {
+		case "STOR", "APPE", "MKD", "RNTO", "STOU":
+			return ErrPermission
+		}
 		return ErrNotFound
 	case 553, 530, 532, 534:
 		return ErrPermission
@@ -74,16 +99,26 @@ func kindOf(code int) error {
 		return ErrNoSpace
 	case 501:
 		return ErrInvalidName
-	case 500, 502, 504, 202:
+	case 500:
+		if strings.Contains(strings.ToLower(msg), "too long") {
+			return ErrNameTooLong
+		}
 		return ErrNotSupported
-	case 421, 425, 426, 450, 451:
-		return ErrTransient
+	case 502, 504, 202:
+		return ErrNotSupported
 	}
-	return errors.New("unexpected server reply")
+	switch {
+	case code >= 400 && code < 500:
+		return ErrTransient
+	case code >= 500 && code < 600:
+		return ErrRefused
+	}
+	return ErrRefused // a reply this package did not expect (1xx, 2xx, 3xx as a failure)
 }
 
 // wrap turns any error from the library into a *ReplyError. It returns nil
-// for nil and leaves an existing *ReplyError alone.
+// for nil and leaves an existing *ReplyError alone. op is the command sent
+// (the first word decides, see classify).
 func wrap(op, path string, err error) error {
 	if err == nil {
 		return nil
@@ -97,9 +132,17 @@ func wrap(op, path string, err error) error {
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) {
-		return &ReplyError{Op: op, Path: path, Code: te.Code, Msg: te.Msg, Kind: kindOf(te.Code)}
+		cmd, _, _ := strings.Cut(op, "/")
+		return &ReplyError{Op: op, Path: path, Code: te.Code, Msg: te.Msg, Kind: classify(cmd, te.Code, te.Msg)}
 	}
 	return &ReplyError{Op: op, Path: path, Msg: err.Error(), Kind: ErrTransient, Err: err}
+}
+
+// connKeeper is a failure that is no reply and still leaves the connection
+// in step (an upload that came out short: the server answered, and SIZE
+// was asked after).
+type connKeeper interface {
+	keepsConn() bool
 }
 
 // connBroken reports whether err means the control connection can no longer
@@ -107,9 +150,12 @@ func wrap(op, path string, err error) error {
 // else (dead socket, timeout, EOF, a reply stream that may be out of step)
 // does not, and such a connection is closed instead of going back to the pool.
 func connBroken(err error) bool {
-	var short *shortUpload
-	if err == nil || errors.Is(err, ftp.ErrInvalidCommand) || errors.As(err, &short) {
+	var keeper connKeeper
+	if err == nil || errors.Is(err, ftp.ErrInvalidCommand) || errors.As(err, &keeper) && keeper.keepsConn() {
 		return false
+	}
+	if errors.Is(err, ErrNameTooLong) {
+		return false // refused before sending
 	}
 	if code := replyCode(err); code != 0 {
 		return code == 421
@@ -124,20 +170,29 @@ func connBroken(err error) bool {
 	return true
 }
 
-// retryable reports whether an operation that failed with err may succeed
-// on a fresh connection. A timeout is final: the user set how long a silent
-// server may take, and trying again would multiply it.
-func retryable(err error) bool {
-	var short *shortUpload
-	if isTimeout(err) || errors.As(err, &short) {
-		return false // a short upload is handled by store, which resumes it
+// maxCommandLine is the longest command line (CR LF included) this package
+// sends. Servers differ and few say: vsftpd answers "500 Input line too
+// long" above 4096 bytes, pure-ftpd "421 Line too long" (and hangs up),
+// and proftpd never answers at all (the operation waited out the timeout);
+// all three take 4000 (tried on the test servers). Servers with a shorter
+// limit that say so are understood too: pyftpdlib's "500 Command too long"
+// above 2048 bytes is classified ErrNameTooLong (see classify).
+const maxCommandLine = 4000
+
+// longestPrefix is the longest command and argument prefix sent before a
+// path ("LIST -a /dir").
+const longestPrefix = len("LIST -a ")
+
+// checkPath fails with ErrNameTooLong when a command naming p would be
+// longer than maxCommandLine: the caller gets ENAMETOOLONG at once instead
+// of a refusal that reads like a missing file, or a wait.
+func checkPath(op, p string) error {
+	if longestPrefix+len(p)+len("\r\n") <= maxCommandLine {
+		return nil
 	}
-	if code := replyCode(err); code != 0 {
-		return code == 421 || code == 425 || code == 426 || code == 450
+	short := p
+	if len(short) > 60 {
+		short = short[:30] + "..." + short[len(short)-27:]
 	}
-	var re *ReplyError
-	if errors.As(err, &re) && re.Code != 0 {
-		return re.Code == 421 || re.Code == 425 || re.Code == 426 || re.Code == 450
-	}
-	return connBroken(err)
+	return fmt.Errorf("%s %s (%d bytes; the server takes lines of %d): %w", op, short, len(p), maxCommandLine, ErrNameTooLong)
 }

@@ -110,17 +110,17 @@ func (r *pgetReader) fetch(idx int64, ch *chunk) {
 	length := min(int64(pgetChunk), r.size-start)
 	buf := make([]byte, length)
 	var got int64
-	failures := 0
+	var rt retrier
 	for got < length {
 		m, err := r.c.fetchRange(r.path, start+got, buf[got:], start+length == r.size)
 		got += int64(m)
 		if m > 0 {
-			failures = 0
+			rt.progress()
 		}
 		if err == nil {
 			continue
 		}
-		if failures++; failures >= maxAttempts || !retryable(err) {
+		if !rt.again(context.Background(), err) {
 			ch.err = &ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("range at %d: %v", start+got, err), Kind: ErrShortTransfer, Err: err}
 			return
 		}
@@ -133,6 +133,9 @@ func (r *pgetReader) fetch(idx int64, ch *chunk) {
 // the range ends at the end of the file (the transfer then ends by itself;
 // otherwise it is cut short).
 func (c *client) fetchRange(p string, off int64, buf []byte, last bool) (int, error) {
+	if err := checkPath("RETR", p); err != nil {
+		return 0, err
+	}
 	cn, err := c.pool.get(context.Background())
 	if err != nil {
 		return 0, err

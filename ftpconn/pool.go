@@ -134,7 +134,8 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 // login of a new one share one Config.Timeout: a silent server fails the
 // checkout within the timeout, not after a NOOP's wait plus a dial's.
 func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
-	for attempt := 0; ; attempt++ {
+	var full retrier // dials refused with nothing of ours to wait for
+	for {
 		if how == forStream && !p.canSpare() {
 			return nil, errNoSpareConn
 		}
@@ -184,13 +185,11 @@ func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 			continue
 		}
 		<-p.slots
-		if attempt >= 4 {
+		if !full.wait(ctx, maxFullAttempts) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, err
-		}
-		select {
-		case <-time.After(time.Duration(1<<attempt) * 500 * time.Millisecond):
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		}
 	}
 }
@@ -470,7 +469,7 @@ func (p *pool) dialOnce(ctx context.Context, limit time.Time, id int, listHidden
 		case isTLSRefusal(err):
 			kind = ErrTLS
 		case code != 0 && code != 530 && code != 331 && code != 332:
-			kind = kindOf(code)
+			kind = classify("PASS", code, errText(err))
 		case code == 0 && connBroken(err) && !isLoginRefusal(err):
 			kind = ErrTransient
 		}

@@ -93,7 +93,9 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 	}
 	n := r.win.readAt(p[:want], off)
-	failures := 0
+	// The retry policy's waits are not cut short by ctx: a signal to the
+	// reading process must not fail a transfer that is being resumed.
+	var rt retrier
 	for n < want {
 		at := off + int64(n)
 		if r.resp != nil && at != r.pos {
@@ -107,8 +109,7 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		}
 		if r.resp == nil {
 			if err := r.open(ctx, at); err != nil {
-				failures++
-				if !retryable(err) || failures >= maxAttempts {
+				if !rt.again(context.Background(), err) {
 					return n, r.fail(err)
 				}
 				continue
@@ -121,7 +122,7 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			r.win.gap(m)
 			r.pos += int64(m)
 			n += m
-			failures = 0
+			rt.progress()
 		}
 		if err == nil {
 			continue
@@ -133,7 +134,7 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			}
 			break
 		}
-		if failures++; failures >= maxAttempts || !retryable(ferr) {
+		if !rt.again(context.Background(), ferr) {
 			return n, r.fail(&ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("stopped at byte %d: %v", r.pos, ferr), Kind: ErrShortTransfer, Err: ferr})
 		}
 		r.c.cfg.debugf("RETR %s cut at %d (%v): resuming", r.path, r.pos, ferr)
@@ -148,6 +149,9 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 
 // open starts a transfer at off.
 func (r *reader) open(ctx context.Context, off int64) error {
+	if err := checkPath("RETR", r.path); err != nil {
+		return err
+	}
 	cn, err := r.c.pool.get(ctx)
 	if err != nil {
 		return err

@@ -94,7 +94,7 @@ func (c *client) siteReply(cn *conn, op, p string, code int, msg string, no *ato
 		}
 		return &ReplyError{Op: op, Path: p, Code: code, Msg: msg, Kind: ErrNotSupported}
 	}
-	kind := kindOf(code)
+	kind := classify("SITE", code, msg)
 	if code == 550 || code == 553 {
 		kind = ErrPermission
 	}

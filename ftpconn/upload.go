@@ -13,8 +13,8 @@ import (
 // has. The size decides, not the reply: servers answer 426 or 451 after a
 // transfer they did store, and some answer 226 after one they truncated.
 // A file that came out short is completed with REST+STOR from where the
-// server stopped, or, where the server refuses that, sent again, at most
-// maxAttempts times; a refusal (permission, no space, missing directory)
+// server stopped, or, where the server refuses that, sent again, as the
+// retry policy allows (retry.go); a refusal (permission, no space, missing directory)
 // fails at once.
 func (c *client) Upload(ctx context.Context, p string, src io.ReaderAt, size int64) error {
 	return c.store(ctx, p, source{src, size, nil}, 0)
@@ -79,6 +79,10 @@ type shortUpload struct {
 	reply     error // what the server answered to the transfer, if not 226
 }
 
+// keepsConn: the server answered and SIZE was asked; the connection is in
+// step (see connBroken).
+func (e *shortUpload) keepsConn() bool { return true }
+
 func (e *shortUpload) Error() string {
 	if e.want < 0 {
 		return fmt.Sprintf("server has %d bytes of a stream cut short (reply: %v)", e.got, e.reply)
@@ -87,14 +91,21 @@ func (e *shortUpload) Error() string {
 }
 
 // store makes p hold the bytes of src, given that the server holds
-// [0, from) already, and checks the resulting size.
+// [0, from) already, and checks the resulting size. Its one loop follows
+// the retry policy (retry.go) for connections that die, uploads that come
+// out short (resumed where the server stopped) and resumes the server
+// refuses (sent again from the start).
 func (c *client) store(ctx context.Context, p string, src source, from int64) error {
+	if err := checkPath("STOR", p); err != nil {
+		return err
+	}
 	src, done := c.cfg.Activity.track(p, src) // activity.go
 	defer done()
 	offset := from
+	var r retrier
 	var last error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		err := c.doAs(ctx, src.checkout(), "STOR", p, func(cn *conn, _ bool) error {
+	for {
+		err := c.once(ctx, src.checkout(), func(cn *conn) error {
 			return cn.storeChecked(p, src, offset)
 		})
 		if ctx.Err() != nil {
@@ -107,8 +118,13 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 				c.cfg.debugf("STOR %s: complete after %v", p, last)
 			}
 			return nil
+		case errors.Is(err, errNoSpareConn):
+			return err
 		case errors.As(err, &short):
 			last = err
+			if !r.wait(ctx, maxAttempts) {
+				return &ReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
+			}
 			if total := src.total(); short.got > offset && (total < 0 || short.got < total) {
 				c.cfg.debugf("STOR %s: %v; resuming at %d", p, err, short.got)
 				offset = short.got
@@ -119,13 +135,17 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 		case offset > from && replyCode(err) != 0 && !errors.Is(err, ErrNoSpace):
 			// The server would not resume (REST+STOR refused): start over.
 			last = err
+			if !r.wait(ctx, maxAttempts) {
+				return &ReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
+			}
 			c.cfg.debugf("STOR %s: resuming refused (%v); sending it again", p, err)
 			offset = from
+		case !r.again(ctx, err):
+			return wrap("STOR", p, err)
 		default:
-			return err
+			c.cfg.debugf("retrying STOR %s after: %v", p, err)
 		}
 	}
-	return &ReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
 }
 
 // storeChecked sends the bytes of src from offset on to offset of p and
