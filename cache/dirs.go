@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -29,12 +31,13 @@ type DirsConfig struct {
 	Now func() time.Time
 }
 
-// failHold is how long a listing that failed for want of an answer (a
-// timeout, a lost connection: ftpconn.ErrTransient) is the answer to the
+// failHold is how long a listing that timed out is the answer to the
 // lookups and listings of that directory that follow, instead of a new
 // fetch each: on a silent server every fetch waits out the timeout, and
 // one `ls` or `cp` looks a directory up several times. The mount's own
-// change of the directory ends it early.
+// change of the directory ends it early. Other failures (a refused
+// connection, a reply) are not held: they come fast, and a server that
+// restarts must be seen at once.
 const failHold = 3 * time.Second
 
 // minLookupAge lets the lookups that follow a readdir (one per entry) use
@@ -293,7 +296,7 @@ func (d *Dirs) run(dir string, f *fetch) {
 		}
 		if err != nil {
 			d.lru.Remove(dir)
-			if !raced && errors.Is(err, ftpconn.ErrTransient) {
+			if !raced && isTimeout(err) {
 				d.failed[dir] = failure{err: err, at: d.now()}
 			}
 		} else {
@@ -418,4 +421,10 @@ func (d *Dirs) SetListing(dir string, entries []ftpconn.Entry) {
 func (d *Dirs) IsPending(dir, name string) bool {
 	_, ok := d.pendingEntry(dir, name)
 	return ok
+}
+
+// isTimeout tells a failure that waited out a deadline (a network wait).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

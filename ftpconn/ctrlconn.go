@@ -179,6 +179,11 @@ func (c *conn) dialData(ctx context.Context, network, addr string) (net.Conn, er
 // greeting other than 220 is left for the library to report; a refused
 // AUTH TLS comes back as the server's reply (*textproto.Error).
 func dialControl(ctx context.Context, cfg *Config, c *conn, network, addr string) (*ctrlConn, error) {
+	if !c.dialLimit.IsZero() { // the checkout's budget bounds the greeting's probes too
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, c.dialLimit)
+		defer cancel()
+	}
 	d := net.Dialer{Timeout: cfg.Timeout, Deadline: c.dialLimit}
 	nc, err := d.DialContext(ctx, network, addr)
 	if err != nil {

@@ -70,7 +70,11 @@ var ErrNoAuthTLS = errors.New("server refused AUTH TLS")
 // awaited as usual.
 func sniffGreeting(ctx context.Context, nc *deadlineConn, addr string) ([]byte, error) {
 	buf := make([]byte, 512)
-	nc.Conn.SetReadDeadline(time.Now().Add(greetingQuiet))
+	quiet := time.Now().Add(greetingQuiet)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(quiet) {
+		quiet = dl
+	}
+	nc.Conn.SetReadDeadline(quiet)
 	n, err := nc.Conn.Read(buf)
 	nc.Conn.SetReadDeadline(time.Time{})
 	nc.rdl = time.Time{} // deadlineConn re-arms its own deadline at the next Read

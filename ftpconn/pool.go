@@ -109,6 +109,10 @@ type pool struct {
 	streams    int                   // GUARDED_BY(mu): connections checked out (or being dialed) forStream
 	proven     int                   // GUARDED_BY(mu): the most connections the server let us have open at once
 	lp         *listPolicy           // shared with every conn; its own lock
+	// silentSince and silentCause are the last timeout of a wait for the
+	// server (see silentHold); silentCause nil when none holds.
+	silentSince time.Time // GUARDED_BY(mu)
+	silentCause error     // GUARDED_BY(mu)
 }
 
 func newPool(cfg Config) *pool {
@@ -142,6 +146,10 @@ func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 		if err := p.acquire(ctx); err != nil {
 			return nil, err
 		}
+		if err := p.silentErr(); err != nil {
+			<-p.slots
+			return nil, err
+		}
 		if how == forStream && !p.reserveStream() {
 			<-p.slots
 			return nil, errNoSpareConn
@@ -165,6 +173,7 @@ func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 		if how == forStream {
 			p.unreserveStream()
 		}
+		p.noteSilence(err)
 		if !tooManyConnections(err) {
 			<-p.slots
 			return nil, err
@@ -215,6 +224,36 @@ func (p *pool) healthyIdle() *conn {
 		p.cfg.debugf("ftp[%d] idle connection is dead (%v); replacing it", c.id, err)
 		c.close()
 	}
+}
+
+// silentHold is how long, after a dial (connect, greeting, login) timed
+// out, every checkout fails at once with that timeout instead of dialing
+// again: a server that does not answer new connections within the timeout
+// is taken to be silent, and one system call that makes several requests
+// (an upload, then the removal of its temporary file) must not wait out the
+// timeout for each. A transfer that stalls on a connection that was
+// answering does not start it: the server may be alive.
+const silentHold = 3 * time.Second
+
+// noteSilence starts silentHold when err is a timeout.
+func (p *pool) noteSilence(err error) {
+	if err == nil || !isTimeout(err) {
+		return
+	}
+	p.mu.Lock()
+	p.silentSince, p.silentCause = p.cfg.Now(), err
+	p.mu.Unlock()
+}
+
+// silentErr returns the timeout that started silentHold, while it lasts.
+func (p *pool) silentErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.silentCause == nil || p.cfg.Now().Sub(p.silentSince) >= silentHold {
+		p.silentCause = nil
+		return nil
+	}
+	return &ReplyError{Op: "connect", Path: p.cfg.Addr, Msg: "server silent: " + p.silentCause.Error(), Kind: ErrTransient, Err: p.silentCause}
 }
 
 // burnSlot keeps the caller's slot occupied for good, shrinking the pool
