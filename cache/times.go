@@ -112,3 +112,13 @@ func (d *Dirs) refineTime(dir string, e *ftpconn.Entry) {
 		e.ModTime = k.t
 	}
 }
+
+// MoveTime carries what is remembered of the time of from (a full path)
+// over to its new name to, after a rename by the mount (rsync and many
+// editors write a temporary name, set its time, then rename it).
+func (d *Dirs) MoveTime(from, to string) {
+	if k, ok := d.times.Peek(from); ok {
+		d.times.Remove(from)
+		d.times.Add(to, k)
+	}
+}

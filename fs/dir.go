@@ -185,6 +185,9 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	if err != nil {
 		return nil, d.m.toErrno("mkdir", path.Join(p, name), err)
 	}
+	if d.m.chmod(ctx, path.Join(p, name), mode&0o7777) { // the mode asked for, where SITE CHMOD works (chmod.go)
+		e.Mode = mode & 0o7777
+	}
 	d.m.fillAttr(e, &out.Attr)
 	return d.NewInode(ctx, &dirNode{m: d.m}, gofs.StableAttr{Mode: syscall.S_IFDIR}), 0
 }

@@ -111,7 +111,7 @@ func (s *ftpServer) mountOptions() []string {
 // curlArgs are the options that let curl reach s: with the TLS kinds, TLS required and the test CA
 // trusted. curl's ftp:// with --ssl-reqd is explicit FTPS, its ftps:// implicit FTPS.
 func (s *ftpServer) curlArgs() (opts []string, baseURL string) {
-	base := ftpURL(s.User, s.Password, s.Addr)
+	base := ftpURL(s.User, s.Password, s.Addr) + s.URLPath
 	switch {
 	case s.Implicit:
 		return []string{"--cacert", s.CAFile}, "ftps" + strings.TrimPrefix(base, "ftp")

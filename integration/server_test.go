@@ -22,9 +22,12 @@ import (
 // connections and present a certificate signed by the test CA (testPKI): ftpURL is ftps:// for
 // them, and mount trusts that CA with -o cafile.
 type ftpServer struct {
-	Kind     string // a key of serverStarters
-	Addr     string // 127.0.0.1:PORT, the control connection
-	DataDir  string // what the FTP root "/" is on disk; owned by User
+	Kind    string // a key of serverStarters
+	Addr    string // 127.0.0.1:PORT, the control connection
+	DataDir string // what the FTP root "/" (or URLPath) is on disk; owned by User
+	// URLPath is DataDir as the path of an ftp:// URL, relative to the login directory (RFC
+	// 1738), for servers that do not chroot (inetd_test.go); "" for those that do.
+	URLPath  string
 	User     string
 	Password string
 
@@ -50,10 +53,13 @@ var (
 	plainServerKinds    = []string{"vsftpd", "proftpd", "pure-ftpd", "pyftpdlib"}
 	tlsServerKinds      = []string{"vsftpd-tls", "proftpd-tls", "pure-ftpd-tls", "pyftpdlib-tls"}
 	implicitServerKinds = []string{"vsftpd-tls-implicit", "proftpd-tls-implicit"}
+	// inetdServerKinds are old Unix servers run under a super-server (inetd_test.go): they do not
+	// chroot and cannot set times. TestInetdServers runs the suites that apply to them.
+	inetdServerKinds = []string{"inetutils-ftpd", "netkit-ftpd"}
 )
 
 // serverKinds are all the kinds, in order.
-var serverKinds = slices.Concat(plainServerKinds, tlsServerKinds, implicitServerKinds)
+var serverKinds = slices.Concat(plainServerKinds, tlsServerKinds, implicitServerKinds, inetdServerKinds)
 
 // suiteServerKinds are the kinds forEachServer runs the shared suites (TestHarness, TestRead,
 // TestWrite, TestNamespace, TestTools, TestLargeFile) on when FTPMOUNT_SERVERS does not choose:
@@ -67,6 +73,7 @@ var serverGroups = map[string][]string{
 	"tls":      slices.Concat(tlsServerKinds, implicitServerKinds),
 	"explicit": tlsServerKinds,
 	"implicit": implicitServerKinds,
+	"inetd":    inetdServerKinds,
 }
 
 // serverStarters start one kind of server process on fresh ports (s.DataDir, s.cred and the
@@ -82,6 +89,8 @@ var serverStarters = map[string]func(t *testing.T, s *ftpServer) error{
 	"proftpd-tls":          startProftpdProcess,
 	"pure-ftpd-tls":        startPureftpdProcess,
 	"pyftpdlib-tls":        startPyftpdlibProcess,
+	"inetutils-ftpd":       startInetdProcess,
+	"netkit-ftpd":          startInetdProcess,
 	"vsftpd-tls-implicit":  startVsftpdProcess,
 	"proftpd-tls-implicit": startProftpdProcess,
 }
@@ -89,10 +98,12 @@ var serverStarters = map[string]func(t *testing.T, s *ftpServer) error{
 // serverTools are the files each kind needs, beyond requireEnv's (openssl for the TLS kinds, which
 // make their certificates with it).
 var serverTools = map[string][]string{
-	"vsftpd":    {"vsftpd"},
-	"proftpd":   {proftpdBin},
-	"pure-ftpd": {pureftpdBin, purePwBin},
-	"pyftpdlib": {pythonWithPyftpdlib},
+	"vsftpd":         {"vsftpd"},
+	"proftpd":        {proftpdBin},
+	"pure-ftpd":      {pureftpdBin, purePwBin},
+	"pyftpdlib":      {pythonWithPyftpdlib},
+	"inetutils-ftpd": {"tcpserver", inetutilsFtpdBin},
+	"netkit-ftpd":    {"tcpserver", netkitFtpdBin},
 }
 
 // baseKind is the server program a kind runs: "vsftpd" for "vsftpd-tls-implicit".

@@ -27,7 +27,7 @@ const (
 // ftpURL is the SOURCE argument that reaches srv: ftps:// for the TLS kinds (which mount also
 // gives -o cafile, and -o implicit_tls for the implicit ones: see mountOptions).
 func (s *ftpServer) ftpURL() string {
-	u := ftpURL(s.User, s.Password, s.Addr)
+	u := ftpURL(s.User, s.Password, s.Addr) + s.URLPath
 	if s.TLS {
 		u = "ftps" + strings.TrimPrefix(u, "ftp")
 	}

@@ -7,9 +7,16 @@ set -euo pipefail
 # fuse3: fusermount3; vsftpd + python3-pyftpdlib: servers the tests and the demo run (proftpd and
 # pure-ftpd are unpacked below); python3-openssl: pyftpdlib's TLS; openssl: the FTPS tests make
 # their CA and server certificates with it; gcc + libc6-dev: `go test -race` needs cgo, and the
+<<<<<<< HEAD
 # pure-ftpd tests build a small syslog shim with it; restic + borgbackup: the backup tools the
 # data-safety tests keep repositories on the mount with.
 packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev restic borgbackup)
+=======
+# pure-ftpd tests build a small syslog shim with it.
+# ucspi-tcp: tcpserver, the super-server that runs the inetd-style servers below (inetutils and
+# netkit ftpd) on a port, handing each the client's socket.
+packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev ucspi-tcp)
+>>>>>>> 3862f63 (GNU inetutils ftpd and netkit ftpd (Debian packages unpacked by install-deps, run under ucspi-tcp's tcpserver): harness, read, write and namespace suites and the login directory (relative URL path, %2F absolute) through the mount; mkdir asks for its mode with SITE CHMOD where the server has it; a remembered time follows a rename)
 
 # The FTP account the integration tests log in with (integration/vsftpd_test.go has the same values).
 user=ftpmounttest
@@ -49,6 +56,11 @@ fi
 servers=/opt/ftpmount-servers
 proftpd_debs=(proftpd-core proftpd-mod-crypto libhiredis0.14 libmemcached11 libmemcachedutil2 libhashkit2 libpcre2-posix3)
 pureftpd_debs=(pure-ftpd)
+# GNU inetutils ftpd and netkit ftpd (Debian's ftpd-ssl: netkit's with TLS patches; "ftpd" is a
+# transitional package for it): old Unix servers that do not chroot, LIST only. Both conflict with
+# vsftpd as packages too.
+inetutils_debs=(inetutils-ftpd)
+netkit_debs=(ftpd-ssl)
 
 # unpack DIR BINARY PACKAGE... downloads the packages with apt-get and unpacks them into DIR, then
 # checks that DIR/BINARY finds all its libraries (with DIR's own on LD_LIBRARY_PATH, as the tests do).
@@ -95,6 +107,14 @@ unpack() {
 }
 unpack "$servers/proftpd" usr/sbin/proftpd "${proftpd_debs[@]}"
 unpack "$servers/pure-ftpd" usr/sbin/pure-ftpd "${pureftpd_debs[@]}"
+unpack "$servers/inetutils-ftpd" usr/sbin/ftpd "${inetutils_debs[@]}"
+unpack "$servers/netkit-ftpd" usr/sbin/in.ftpd "${netkit_debs[@]}"
+# netkit ftpd checks passwords with PAM service "ftp", which only its package installs: the
+# unpacked copy of that file (deny /etc/ftpusers, pam_ftp for anonymous, common-auth, shells).
+if [ ! -f /etc/pam.d/ftp ]; then
+	need_root "/etc/pam.d/ftp is missing"
+	install -m 0644 "$servers/netkit-ftpd/etc/pam.d/ftp" /etc/pam.d/ftp
+fi
 # The FTPS tests load proftpd's mod_tls (from proftpd-mod-crypto), which needs the system's libssl.
 if out=$(LD_LIBRARY_PATH="$servers/proftpd/usr/lib/x86_64-linux-gnu" ldd "$servers/proftpd/usr/lib/proftpd/mod_tls.so" 2>&1 | grep 'not found'); then
 	echo "install-deps: $servers/proftpd/usr/lib/proftpd/mod_tls.so lacks libraries:" >&2

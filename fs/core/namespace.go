@@ -122,6 +122,7 @@ func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, no
 	c.dirs.Remove(dir, name)
 	src.Name = newName
 	c.dirs.Put(newDir, src)
+	c.dirs.MoveTime(from, to)
 	if src.Type == ftpconn.TypeDir {
 		c.dirs.Invalidate(from, true)
 		c.dirs.Invalidate(to, true)
