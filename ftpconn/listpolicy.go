@@ -115,9 +115,8 @@ const maxNameLen = 255
 // cannot be read and names no program could open (over 255 bytes, or with
 // '/' or NUL) are left out and logged, once per directory, whatever the
 // log level: a missing entry must not go unexplained. A symlink whose
-// target the server did not name (proftpd's MLSD "OS.unix=symlink")
-// shows as what it points to: a directory when CWD into it works, else a
-// file with the listed (the target's) size.
+// target the server did not name (proftpd's MLSD "OS.unix=symlink",
+// pure-ftpd's "OS.unix=slink:") shows as what it points to (resolveLink).
 func (cn *conn) readListing(ctx context.Context, dir string, lines []string, mlsd bool) []Entry {
 	lp := cn.lp
 	clk := lp.clock()
@@ -147,10 +146,7 @@ func (cn *conn) readListing(ctx context.Context, dir string, lines []string, mls
 			continue
 		}
 		if e.Type == TypeSymlink && e.Target == "" {
-			e.Type = TypeFile
-			if cn.isDir(ctx, path.Join(dir, e.Name)) {
-				e.Type, e.Size = TypeDir, 0
-			}
+			cn.resolveLink(ctx, path.Join(dir, e.Name), &e)
 		}
 		out = append(out, e)
 	}
@@ -161,6 +157,24 @@ func (cn *conn) readListing(ctx context.Context, dir string, lines []string, mls
 		lp.warnOnce(dir+"\x00long", "%d name(s) longer than %d bytes left out (no program could open them), first: %.60q...", len(long), maxNameLen, long[0])
 	}
 	return out
+}
+
+// resolveLink turns a symlink whose target the server did not name into
+// what it points to: a directory when CWD into it works, else a file with
+// the size SIZE gives (servers answer SIZE and RETR through the link;
+// the listed size may be the link text's: pure-ftpd 1.0.50 lists
+// "type=OS.unix=slink:;size=7").
+func (cn *conn) resolveLink(ctx context.Context, p string, e *Entry) {
+	if cn.isDir(ctx, p) {
+		e.Type, e.Size = TypeDir, 0
+		return
+	}
+	e.Type = TypeFile
+	if code, msg, err := cn.Cmd(ctx, "SIZE "+p); err == nil && code == 213 {
+		if n, ok := atoiOK(strings.TrimSpace(msg)); ok {
+			e.Size = n
+		}
+	}
 }
 
 // checkListPath finds out whether LIST honours its path, on the first
