@@ -181,11 +181,17 @@ func (c *client) Rmdir(ctx context.Context, p string) error {
 		if err == nil || replyCode(err) == 0 {
 			return err
 		}
-		if _, found, _ := cn.lookup(p); !found {
+		e, found, _ := cn.lookup(p)
+		if !found {
 			if retry {
 				return nil
 			}
 			return refine(wrap("RMD", p, err), ErrNotFound)
+		}
+		if e.Type != TypeDir {
+			// Not a directory (vsftpd lists a file when asked to list
+			// it: it must not look "not empty").
+			return refine(wrap("RMD", p, err), ErrPermission)
 		}
 		if kids, lerr := cn.list(p); lerr == nil && len(kids) > 0 {
 			return refine(wrap("RMD", p, err), ErrNotEmpty)

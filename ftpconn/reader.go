@@ -144,6 +144,9 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 		// connection rather than holding it until the next read.
 		_, _ = r.finish(io.EOF)
 	}
+	if n < len(p) {
+		return n, io.EOF // the end of the file came first (as io.ReaderAt says)
+	}
 	return n, nil
 }
 

@@ -233,8 +233,12 @@ func (c *Client) Rmdir(ctx context.Context, p string) error {
 		return err
 	}
 	n, ok := c.nodes[p]
-	if !ok || !n.dir {
+	if !ok {
 		return notFound("RMD", p)
+	}
+	if !n.dir {
+		// As the real client reports it (see ftpconn/conformance).
+		return &ftpconn.ReplyError{Op: "RMD", Path: p, Code: 550, Msg: "Not a directory", Kind: ftpconn.ErrPermission}
 	}
 	for q := range c.nodes {
 		if path.Dir(q) == p && q != "/" {
@@ -252,8 +256,12 @@ func (c *Client) Delete(ctx context.Context, p string) error {
 		return err
 	}
 	n, ok := c.nodes[p]
-	if !ok || n.dir {
+	if !ok {
 		return notFound("DELE", p)
+	}
+	if n.dir {
+		// As the real client reports it (see ftpconn/conformance).
+		return &ftpconn.ReplyError{Op: "DELE", Path: p, Code: 550, Msg: "Is a directory", Kind: ftpconn.ErrPermission}
 	}
 	delete(c.nodes, p)
 	return nil
