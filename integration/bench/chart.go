@@ -35,7 +35,7 @@ func (b *bench) writeChart(path string) error {
 	var labels []string
 	lo, hi := 0.5, 2.0
 	for _, w := range b.workloads {
-		if w.target == 0 {
+		if w.target == 0 || !b.shown(w) {
 			continue
 		}
 		x := float64(len(labels))

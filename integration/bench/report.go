@@ -140,6 +140,22 @@ func (w *workload) targetText() string {
 	return fmt.Sprintf("≤ %g %s", w.target, w.unit)
 }
 
+// shown reports whether w has a row: always in a full run (a row of dashes says what is missing),
+// with -only when something of it was measured.
+func (b *bench) shown(w *workload) bool {
+	if b.only == nil {
+		return true
+	}
+	for _, ep := range b.endpoints {
+		for _, t := range allTools {
+			if c := b.res.cell(ep.lat, w.id, t); len(c.samples) > 0 || c.err != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // roundTrips is ftpmount's time per operation in round trips of the added latency (2 × one way),
 // for workloads with ops at latencies above 0.
 func (b *bench) roundTrips(w *workload, lat time.Duration) (float64, bool) {
@@ -160,6 +176,9 @@ func (b *bench) table() string {
 	sb.WriteString("| workload | latency | curl | rclone | ftpmount | ratio | RT/op | target | met |\n")
 	sb.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, w := range b.workloads {
+		if !b.shown(w) {
+			continue
+		}
 		for _, ep := range b.endpoints {
 			if w.lat0only && ep.lat != 0 {
 				continue

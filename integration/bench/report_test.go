@@ -72,3 +72,13 @@ func TestChart(t *testing.T) {
 		t.Fatalf("chart is %v", r)
 	}
 }
+
+// With -only, rows of workloads that were not run are left out.
+func TestTableOnly(t *testing.T) {
+	b := fakeRun()
+	b.only = map[string]bool{"huge1": true}
+	tbl := b.table()
+	if strings.Contains(tbl, "sequential read") || !strings.Contains(tbl, "ls -l of 200k entries, cold") {
+		t.Fatalf("with -only huge1:\n%s", tbl)
+	}
+}
