@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"log"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,5 +145,75 @@ func TestKernelDropsAnOldListing(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if got := names(); got != "new.txt old.txt" {
 		t.Fatalf("after the TTL: ls = %q, want the new file too", got)
+	}
+}
+
+// dirents reads fd's directory entries with getdents64 into a buffer of
+// bufSize bytes at a time, from the current offset to the end (or for
+// pieces calls, when not 0): names and each entry's d_off (the offset to
+// seek to for the entries after it).
+func dirents(t *testing.T, fd, bufSize, pieces int) (names []string, offs []int64) {
+	t.Helper()
+	buf := make([]byte, bufSize)
+	for piece := 0; pieces == 0 || piece < pieces; piece++ {
+		n, err := syscall.Getdents(fd, buf)
+		if err != nil {
+			t.Fatalf("getdents: %v", err)
+		}
+		if n == 0 {
+			return names, offs
+		}
+		for b := buf[:n]; len(b) > 0; {
+			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+			reclen := int(binary.LittleEndian.Uint16(b[16:18]))
+			off := int64(binary.LittleEndian.Uint64(b[8:16]))
+			name := b[19:reclen]
+			name = name[:bytes.IndexByte(name, 0)]
+			names, offs = append(names, string(name)), append(offs, off)
+			b = b[reclen:]
+		}
+	}
+	return names, offs
+}
+
+// telldir/seekdir: a listing read in small pieces, then from an offset
+// further on, gives the same entries in the same order. With a TTL of 0
+// each opendir drops the kernel's copy, so a seek past what this open
+// read so far reaches our Seekdir.
+func TestSeekInALargeDirectory(t *testing.T) {
+	const n = 500
+	fake := ftpfake.New()
+	for i := range n {
+		fake.WriteFile(fmt.Sprintf("/big/f%04d", i), nil)
+	}
+	mnt := mountFake(t, fake, 0)
+	dir := filepath.Join(mnt, "big")
+	open := func() int {
+		t.Helper()
+		fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { syscall.Close(fd) })
+		return fd
+	}
+	names, offs := dirents(t, open(), 512, 0)
+	if len(names) != n+2 || names[0] != "." || names[1] != ".." || names[2] != "f0000" || names[n+1] != fmt.Sprintf("f%04d", n-1) {
+		t.Fatalf("%d entries: %v ... %v", len(names), names[:min(4, len(names))], names[max(0, len(names)-2):])
+	}
+	for _, k := range []int{0, 1, 2, 137, 400, n} {
+		fd := open()
+		dirents(t, fd, 512, 1) // one piece, then seek on
+		if _, err := syscall.Seek(fd, offs[k], 0); err != nil {
+			t.Fatal(err)
+		}
+		rest, _ := dirents(t, fd, 512, 0)
+		want := names[k+1:]
+		for i := range max(len(rest), len(want)) {
+			if i >= len(rest) || i >= len(want) || rest[i] != want[i] {
+				t.Fatalf("after seeking past entry %d (%q, offset %d): %d entries, want %d; first difference at %d: %v, want %v",
+					k, names[k], offs[k], len(rest), len(want), i, rest[i:min(i+3, len(rest))], want[i:min(i+3, len(want))])
+			}
+		}
 	}
 }
