@@ -25,11 +25,12 @@ type DirsConfig struct {
 	// the server again (lookups still share a listing younger than
 	// minLookupAge).
 	TTL time.Duration
-	// MaxDirs bounds the number of listings kept. Zero means 4096.
-	MaxDirs int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// maxDirs bounds the number of listings kept.
+const maxDirs = 4096
 
 // failHold is how long a listing that timed out is the answer to the
 // lookups and listings of that directory that follow, instead of a new
@@ -131,9 +132,6 @@ type fetch struct {
 
 // NewDirs makes the listing cache of one mount.
 func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
-	if cfg.MaxDirs <= 0 {
-		cfg.MaxDirs = 4096
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -144,7 +142,7 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 		client:      client,
 		ttl:         cfg.TTL,
 		now:         cfg.Now,
-		lru:         expirable.NewLRU[string, *listing](cfg.MaxDirs, nil, lruTTL),
+		lru:         expirable.NewLRU[string, *listing](maxDirs, nil, lruTTL),
 		times:       newKnownTimes(),
 		prefetchSem: make(chan struct{}, prefetchParallel),
 		inflight:    map[string]*fetch{},
@@ -322,14 +320,16 @@ func (d *Dirs) Remove(dir, name string) {
 	d.change(dir, func(l *listing) { l.entries.remove(name) })
 }
 
-// Invalidate forgets the listing of dir, and with subtree also those of all
-// directories below it (after a rename of a directory, say).
-func (d *Dirs) Invalidate(dir string, subtree bool) {
+// Invalidate forgets the listing of dir: the next lookup asks the server.
+func (d *Dirs) Invalidate(dir string) {
 	d.bump(dir)
 	d.lru.Remove(dir)
-	if !subtree {
-		return
-	}
+}
+
+// InvalidateTree forgets the listings of dir and of all directories below
+// it (after a rename or removal of a directory, say).
+func (d *Dirs) InvalidateTree(dir string) {
+	d.Invalidate(dir)
 	prefix := strings.TrimSuffix(dir, "/") + "/"
 	for _, k := range d.lru.Keys() {
 		if strings.HasPrefix(k, prefix) {

@@ -155,7 +155,7 @@ func TestInvalidateSubtree(t *testing.T) {
 	fake.WriteFile("/a/b/c", []byte("1"))
 	d.List(ctx, "/a")
 	d.List(ctx, "/a/b")
-	d.Invalidate("/a", true)
+	d.InvalidateTree("/a")
 	d.List(ctx, "/a/b")
 	if n := fake.Calls("List"); n != 3 {
 		t.Fatalf("listings = %d, want 3 (subtree refetched)", n)
@@ -187,8 +187,8 @@ func TestSetTimeSurvivesCoarseListings(t *testing.T) {
 	fake.WriteFile("/f", []byte("abcd"))
 	fake.SetTime(ctx, "/f", exact.Truncate(time.Minute))
 	clk.advance(time.Minute)
-	if e, _ := d.Lookup(ctx, "/", "f"); e.ModTime.Equal(exact) {
-		t.Fatal("a remembered time hid another client's change")
+	if e, err := d.Lookup(ctx, "/", "f"); err != nil || e.ModTime.Equal(exact) {
+		t.Fatalf("a remembered time hid another client's change: %+v, %v", e, err)
 	}
 }
 
@@ -231,7 +231,7 @@ func TestKeptTimeLastsUntilTheEntryChanges(t *testing.T) {
 	}
 	fake.SetTime(ctx, "/d", serverTime.Add(time.Hour)) // the directory changed on the server
 	clk.advance(time.Minute)
-	if e, _ := d.Lookup(ctx, "/", "d"); e.ModTime.Equal(wanted) {
-		t.Fatal("a kept time hid a change on the server")
+	if e, err := d.Lookup(ctx, "/", "d"); err != nil || e.ModTime.Equal(wanted) {
+		t.Fatalf("a kept time hid a change on the server: %+v, %v", e, err)
 	}
 }

@@ -62,7 +62,7 @@ type mount struct {
 }
 
 // Mount mounts the server behind client at mountpoint. The caller serves
-// until the returned server's Wait returns, then calls Shutdown.
+// until the returned server's Wait returns, then calls WaitUploads.
 func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error) {
 	o = o.withDefaults()
 	m := &mount{opts: o, mounted: o.Now()}

@@ -18,8 +18,6 @@ type Client interface {
 	List(ctx context.Context, dir string) ([]Entry, error)
 	// Stat asks the server about one name (MLST, else SIZE/MDTM, CWD).
 	Stat(ctx context.Context, p string) (Entry, error)
-	// Size asks the server for the size of a file (SIZE).
-	Size(ctx context.Context, p string) (int64, error)
 	// OpenReader prepares ranged reads of a file expected to be size bytes
 	// long (-1 if unknown). No connection is used until the first read.
 	OpenReader(p string, size int64) Reader
@@ -144,16 +142,6 @@ func (c *client) List(ctx context.Context, dir string) ([]Entry, error) {
 		out = nil
 	}
 	return out, err
-}
-
-func (c *client) Size(ctx context.Context, p string) (int64, error) {
-	var n int64
-	err := c.do(ctx, "SIZE", p, func(cn *conn, _ bool) error {
-		var err error
-		n, err = cn.sc.FileSize(p)
-		return err
-	})
-	return n, err
 }
 
 func (c *client) Mkdir(ctx context.Context, p string) error {

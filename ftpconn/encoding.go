@@ -122,14 +122,6 @@ func (c *codecClient) Stat(ctx context.Context, p string) (Entry, error) {
 	return e, err
 }
 
-func (c *codecClient) Size(ctx context.Context, p string) (int64, error) {
-	sp, err := c.toServer("SIZE", p)
-	if err != nil {
-		return 0, err
-	}
-	return c.Client.Size(ctx, sp)
-}
-
 func (c *codecClient) OpenReader(p string, size int64) Reader {
 	sp, err := c.toServer("RETR", p)
 	if err != nil {

@@ -11,14 +11,14 @@ import (
 // by jlaffaye's Login when a TLS config is set).
 //
 // Because we dial through DialWithDialFunc (for deadlines), jlaffaye does
-// not wrap data connections in TLS itself: connTLS does, with
+// not wrap data connections in TLS itself: conn.dialData (ctrlconn.go)
+// does, with
 //   - ServerName set and a session cache of its own per control
-//     connection, so that data connections resume the control
+//     connection (tlsFor), so that data connections resume the control
 //     connection's TLS session. Servers that require it (vsftpd's
 //     require_ssl_reuse=YES, proftpd's mod_tls by default, FileZilla
-//     Server) refuse data
-//     connections that don't (522), and Go keys its session cache by
-//     ServerName;
+//     Server) refuse data connections that don't (522), and Go keys its
+//     session cache by ServerName;
 //   - a careful close after uploads (tlsDataConn.Close).
 
 // tlsFor returns the TLS config for one control connection: the user's

@@ -40,7 +40,7 @@ func (c *Core) Rmdir(ctx context.Context, dir, name string) error {
 		return err
 	}
 	c.dirs.Remove(dir, name)
-	c.dirs.Invalidate(p, true)
+	c.dirs.InvalidateTree(p)
 	return nil
 }
 
@@ -124,8 +124,8 @@ func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, no
 	c.dirs.Put(newDir, src)
 	c.dirs.MoveTime(from, to)
 	if src.Type == ftpconn.TypeDir {
-		c.dirs.Invalidate(from, true)
-		c.dirs.Invalidate(to, true)
+		c.dirs.InvalidateTree(from)
+		c.dirs.InvalidateTree(to)
 	}
 	return nil
 }

@@ -116,7 +116,7 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 	if err != nil {
 		return keep(fmt.Sprintf("its upload was cut by a crash and failed again (%v)", err))
 	}
-	c.dirs.Invalidate(path.Dir(j.Path), false)
+	c.dirs.Invalidate(path.Dir(j.Path))
 	sp.discard()
 	return fmt.Sprintf("%s: its upload was cut by a crash; uploaded now (%d bytes)", j.Path, j.Size)
 }

@@ -139,6 +139,6 @@ func (c *Core) checkName(ctx context.Context, p string, size int64, before []ftp
 			}
 		}
 	}
-	c.dirs.Invalidate(dir, false)
+	c.dirs.Invalidate(dir)
 	return fmt.Errorf("%s: %w", p, ErrMangledName)
 }

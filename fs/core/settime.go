@@ -20,7 +20,7 @@ func (c *Core) SetTime(ctx context.Context, p string, t time.Time) {
 		return
 	}
 	c.debugf("set time of %s: %v (kept in this mount only)", p, err)
-	c.dirs.Invalidate(dir, false) // the server's time of p, as it is now
+	c.dirs.Invalidate(dir) // the server's time of p, as it is now
 	if e, lerr := c.dirs.Lookup(ctx, dir, name); lerr == nil {
 		c.dirs.KeepTime(dir, e, t)
 	}

@@ -137,19 +137,6 @@ func (c *Client) List(ctx context.Context, dir string) ([]ftpconn.Entry, error) 
 	return out, nil
 }
 
-func (c *Client) Size(ctx context.Context, p string) (int64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.begin("Size"); err != nil {
-		return 0, err
-	}
-	n, ok := c.nodes[p]
-	if !ok || n.dir {
-		return 0, notFound("SIZE", p)
-	}
-	return int64(len(n.data)), nil
-}
-
 func (c *Client) OpenReader(p string, size int64) ftpconn.Reader {
 	return &reader{c: c, p: p}
 }
