@@ -153,23 +153,6 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 	}
 }
 
-// List returns the entries of dir sorted by name, from a listing no older
-// than the TTL.
-func (d *Dirs) List(ctx context.Context, dir string) ([]ftpconn.Entry, error) {
-	out, _, err := d.ListVersion(ctx, dir)
-	return out, err
-}
-
-// ListVersion is List, and the version of the listing it used: the same
-// number means the same entries (see Version).
-func (d *Dirs) ListVersion(ctx context.Context, dir string) ([]ftpconn.Entry, uint64, error) {
-	s, err := d.Snapshot(ctx, dir)
-	if err != nil {
-		return nil, 0, err
-	}
-	return s.all(), s.version, nil
-}
-
 // Version is the version of dir's listing when it is cached and younger
 // than the TTL, else 0.
 func (d *Dirs) Version(dir string) uint64 {

@@ -24,6 +24,16 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// List is the tests' view of a directory: the entries of the Snapshot a
+// readdir would serve, as a slice.
+func (d *Dirs) List(ctx context.Context, dir string) ([]ftpconn.Entry, error) {
+	s, err := d.Snapshot(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return s.all(), nil
+}
+
 func setup(t *testing.T, ttl time.Duration) (*Dirs, *ftpfake.Client, *clock) {
 	t.Helper()
 	fake := ftpfake.New()

@@ -23,8 +23,8 @@ type Snapshot struct {
 	until   time.Time       // see Dirs.FreshUntil
 }
 
-// Snapshot returns the entries of dir from a listing no older than the
-// TTL, as ListVersion does, without copying them.
+// Snapshot returns the entries of dir (with the files being written, see
+// SetPending) from a listing no older than the TTL, without copying them.
 func (d *Dirs) Snapshot(ctx context.Context, dir string) (*Snapshot, error) {
 	l, err := d.get(ctx, dir, d.ttl)
 	if err != nil {
