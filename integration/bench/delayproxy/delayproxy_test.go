@@ -59,9 +59,10 @@ func TestRoundTripDelay(t *testing.T) {
 		if _, err := io.ReadFull(c, buf); err != nil {
 			t.Fatal(err)
 		}
-		rtt := time.Since(start)
-		if rtt < 2*delay || rtt > 2*delay+40*time.Millisecond {
-			t.Errorf("round trip %d took %v, want about %v", i, rtt, 2*delay)
+		// Only the lower bound is a property of the proxy: how much longer
+		// a round trip takes depends on the machine's load.
+		if rtt := time.Since(start); rtt < 2*delay {
+			t.Errorf("round trip %d took %v, want at least %v", i, rtt, 2*delay)
 		}
 	}
 }
