@@ -108,11 +108,9 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-// Fsync waits for the server, with or without write-back.
+// Fsync waits for the server, with or without write-back, through any
+// descriptor of the file (sync FILE opens it read-only).
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	if !h.write {
-		return 0
-	}
 	if err := h.n.w.Flush(ctx); err != nil {
 		p, _ := h.n.path()
 		return h.n.m.toErrno("upload", p, err)

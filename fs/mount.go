@@ -138,6 +138,11 @@ type Server struct {
 // WaitUploads blocks until uploads in flight have ended.
 func (s *Server) WaitUploads() { s.m.core.WaitUploads() }
 
+// Shutdown ends the write side once the mount is gone and WaitUploads has
+// returned: spools left by handles the kernel never released are removed,
+// or kept in the recovery folder when the server lacks their content.
+func (s *Server) Shutdown() { s.m.core.Shutdown() }
+
 func (o Options) withDefaults() Options {
 	if o.Root == "" {
 		o.Root = "/"

@@ -202,6 +202,7 @@ func serve(c *config, ready *os.File) int {
 	}()
 	srv.Wait()
 	srv.WaitUploads()
+	srv.Shutdown()
 	client.Close()
 	return 0
 }

@@ -631,3 +631,95 @@ func TestUnlinkWaitsForTheUploadInFlight(t *testing.T) {
 	}
 	noTempNames(t, fake, "/")
 }
+
+// An append in place cut by a crash is resumed where the server stopped.
+func TestRecoverResumesACutAppend(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	spool := t.TempDir()
+	fake.WriteFile("/log", []byte("old\n"))
+	f := newCoreIn(t, fake, ReplaceSafe, spool).File(at("/log"))
+	f.OpenWrite(ctx, false)
+	f.Write(ctx, []byte("appended line\n"), 4)
+	f.mu.Lock()
+	f.sp.jr.State, f.sp.jr.Appending = stateClosing, true
+	f.saveJournal()
+	f.mu.Unlock()
+	fake.WriteFile("/log", []byte("old\nappen")) // the crash cut the REST+STOR here
+	crash(f)
+	report := newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx)
+	serverHas(t, fake, "/log", "old\nappended line\n")
+	if len(report) != 1 || !strings.Contains(report[0], "finished now") {
+		t.Fatalf("report %q", report)
+	}
+	emptyDir(t, spool)
+}
+
+// A file written in a directory renamed meanwhile lands in the new place,
+// and nothing is left in either.
+func TestDirectoryRenameWaitsForUploadsBelowIt(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/dA/keep", []byte("k"))
+	slow := &blockingUpload{Client: fake, started: make(chan struct{}), release: make(chan struct{})}
+	c := newCore(t, slow, ReplaceSafe)
+	c.wb = make(chan struct{}, 1)
+	where := "/dA/f"
+	var mu sync.Mutex
+	f, _ := c.Create(where, func() (string, bool) { mu.Lock(); defer mu.Unlock(); return where, true })
+	f.Write(ctx, []byte("in a moving directory"), 0)
+	f.Close(ctx)
+	f.Release()
+	<-slow.started
+	renamed := make(chan error)
+	go func() {
+		err := c.Rename(ctx, "/", "dA", "/", "dB", false, nil)
+		mu.Lock()
+		where = "/dB/f" // what the inode tree says once the rename returned
+		mu.Unlock()
+		renamed <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	close(slow.release)
+	if err := <-renamed; err != nil {
+		t.Fatal(err)
+	}
+	c.WaitUploads()
+	serverHas(t, fake, "/dB/f", "in a moving directory")
+	noTempNames(t, fake, "/dB")
+}
+
+// Another client appended since the listing was fetched: an append
+// through the mount goes after its bytes, and an upload that would cut
+// them is refused.
+func TestAppendAfterAnotherClientsAppend(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/log", []byte("old\n"))
+	c := newCore(t, fake, ReplaceSafe)
+	if _, err := c.dirs.Lookup(ctx, "/", "log"); err != nil { // the listing, now stale
+		t.Fatal(err)
+	}
+	fake.WriteFile("/log", []byte("old\nother\n"))
+	f := c.File(at("/log"))
+	if err := f.OpenWrite(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	size, _, _ := f.Writing()
+	if size != 10 {
+		t.Fatalf("the file shows %d bytes while written, want the server's 10", size)
+	}
+	f.Write(ctx, []byte("mine\n"), size)
+	if err := f.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/log", "old\nother\nmine\n")
+
+	fake.WriteFile("/log", []byte("old\nother\nmine\nmore from elsewhere\n"))
+	f.Write(ctx, []byte("again\n"), 15)
+	if err := f.Flush(ctx); !errors.Is(err, ErrChanged) {
+		t.Fatalf("append over a file changed meanwhile: %v, want ErrChanged", err)
+	}
+	f.Release()
+	serverHas(t, fake, "/log", "old\nother\nmine\nmore from elsewhere\n")
+}

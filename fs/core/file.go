@@ -12,6 +12,10 @@ import (
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
+// ErrChanged is an upload refused because the server's file changed
+// under it (another client appended): the spool is kept (EIO).
+var ErrChanged = errors.New("changed on the server since it was opened")
+
 // ErrNotOpen is a write to a file no handle has open for writing (EBADF).
 var ErrNotOpen = errors.New("not open for writing")
 
@@ -70,6 +74,7 @@ func (c *Core) Create(p string, path func() (string, bool)) (*File, error) {
 	sp.jr = journal{Server: c.cfg.Server, Path: p, State: stateOpen, BaseSize: -1}
 	f := &File{c: c, path: path, sp: sp, writers: 1}
 	f.saveJournal()
+	c.track(f, true)
 	return f, nil
 }
 
@@ -108,6 +113,16 @@ func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
 		if p, e, err = f.lookup(ctx); err != nil {
 			return err
 		}
+		if !trunc && e.Size > 0 {
+			// The listing may be dir_cache seconds old: bytes the spool
+			// will be filled with, or appended after, are the server's
+			// as they are now (another client may have appended).
+			if n, err := f.c.client.Size(ctx, p); err == nil && n != e.Size {
+				f.c.debugf("%s: listed with %d bytes, the server has %d", p, e.Size, n)
+				e.Size, e.ModTime = n, time.Time{}
+				f.c.dirs.Invalidate(path.Dir(p), false)
+			}
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -125,6 +140,7 @@ func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
 		sp.jr = journal{Server: f.c.cfg.Server, Path: p, State: stateOpen, BaseSize: e.Size, BaseTime: e.ModTime}
 		f.sp = sp
 		f.saveJournal()
+		f.c.track(f, true)
 	}
 	f.writers++
 	if trunc && f.sp.size != 0 {
@@ -150,6 +166,7 @@ func (f *File) Release() {
 	f.sp = nil
 	f.mu.Unlock()
 	f.c.queue(f, false)
+	f.c.track(f, false)
 	p, ok := f.path()
 	if ok {
 		f.c.dirs.ClearPending(path.Dir(p), path.Base(p))
@@ -157,10 +174,10 @@ func (f *File) Release() {
 	if sp.dirty && !gone && ok {
 		where, err := sp.keep(f.c.cfg.RecoverDir, p, f.c.cfg.Now())
 		if err != nil {
-			f.c.logf("warning: upload of %s failed (%v); its data could not be moved to the recovery folder and stays in %s: %v", p, why, where, err)
+			f.c.logf("upload of %s failed (%v); its data could not be moved to the recovery folder and stays in %s: %v", p, why, where, err)
 			return
 		}
-		f.c.logf("warning: upload of %s failed (%v); its data is kept in %s", p, why, where)
+		f.c.logf("upload of %s failed (%v); its data is kept in %s", p, why, where)
 		return
 	}
 	sp.discard()
@@ -230,7 +247,7 @@ func (f *File) Flush(ctx context.Context) error {
 	f.uploading = true
 	f.c.uploads.Add(1)
 	defer f.c.uploads.Done()
-	sp.jr.State, sp.jr.Path = stateClosing, p
+	sp.jr.State, sp.jr.Path, sp.jr.Appending = stateClosing, p, appendFrom >= 0
 	f.saveJournal()
 	streamed, err := f.finishStream(p, size)
 	prev := f.abandoned
@@ -256,7 +273,7 @@ func (f *File) Flush(ctx context.Context) error {
 		f.bgErr = nil // superseded: the server has the content
 		sp.jr.BaseSize, sp.jr.BaseTime = size, time.Time{}
 	}
-	sp.jr.State, sp.jr.Temp = stateOpen, ""
+	sp.jr.State, sp.jr.Temp, sp.jr.Appending = stateOpen, "", false
 	f.saveJournal()
 	f.mu.Unlock()
 	if err != nil {
@@ -281,6 +298,11 @@ func (f *File) Flush(ctx context.Context) error {
 // spool lacks first), replaced as the mount's Replace says.
 func (f *File) upload(ctx context.Context, p string, sp *spool, appendFrom, size int64) error {
 	if appendFrom >= 0 {
+		// REST+STOR at a size the server's file no longer has would cut
+		// off or overwrite what another client added meanwhile.
+		if n, err := f.c.client.Size(ctx, p); err == nil && n != appendFrom {
+			return fmt.Errorf("%s has %d bytes on the server, not the %d it had when opened: another client changed it; %w", p, n, appendFrom, ErrChanged)
+		}
 		err := f.c.client.Append(ctx, p, sp.f, appendFrom, size)
 		if !errors.Is(err, ftpconn.ErrNotSupported) {
 			return err

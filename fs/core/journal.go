@@ -42,6 +42,10 @@ type journal struct {
 	Need int64 `json:"need"`
 	Base int64 `json:"base"`
 	Low  int64 `json:"low"`
+	// Appending says the upload under way was an append in place (REST+STOR
+	// at BaseSize): a crash leaves the server's file between BaseSize and
+	// Size bytes, all of them ours, and Recover resumes it.
+	Appending bool `json:"appending,omitempty"`
 	// Temp is the temporary name an upload was writing on the server, to
 	// be removed if the daemon dies.
 	Temp    string    `json:"temp,omitempty"`

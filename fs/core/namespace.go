@@ -110,6 +110,9 @@ func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, no
 			return err
 		}
 	}
+	if src.Type == ftpconn.TypeDir {
+		defer c.holdUnder(from)()
+	}
 	err = c.client.Rename(ctx, from, to)
 	if errors.Is(err, ftpconn.ErrPermission) && exists && dst.Type != ftpconn.TypeDir {
 		if derr := c.client.Delete(ctx, to); derr == nil {

@@ -87,6 +87,11 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 		f.Close()
 		return fmt.Sprintf("%s: its upload was cut by a crash; the server could not be asked now (%v); left for the next mount", j.Path, err)
 	}
+	if j.Appending {
+		if line, done := c.resumeAppend(ctx, sp, j); done {
+			return line
+		}
+	}
 	same, err := c.unchanged(ctx, j)
 	for try := 1; err != nil && try < 3; try++ {
 		// The dead daemon's sessions may still hold the server's slots.
@@ -119,6 +124,25 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 	c.dirs.Invalidate(path.Dir(j.Path))
 	sp.discard()
 	return fmt.Sprintf("%s: its upload was cut by a crash; uploaded now (%d bytes)", j.Path, j.Size)
+}
+
+// resumeAppend finishes an append in place that a crash cut: the server's
+// file holds between BaseSize and Size bytes, the first BaseSize its own
+// and the rest the start of ours. done is false when the server's file is
+// not in that range (another change): the usual checks decide then.
+func (c *Core) resumeAppend(ctx context.Context, sp *spool, j journal) (string, bool) {
+	n, err := c.client.Size(ctx, j.Path)
+	if err != nil || n < j.BaseSize || n > j.Size {
+		return "", false
+	}
+	if n < j.Size {
+		if err := c.client.Append(ctx, j.Path, sp.f, n, j.Size); err != nil {
+			return "", false
+		}
+	}
+	c.dirs.Invalidate(path.Dir(j.Path), false)
+	sp.discard()
+	return fmt.Sprintf("%s: its append was cut by a crash at %d of %d bytes; finished now", j.Path, n, j.Size), true
 }
 
 // unchanged reports whether the server's file is as the journal says it

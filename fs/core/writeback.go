@@ -117,7 +117,7 @@ func (f *File) startBackground() {
 		f.bg--
 		if err != nil {
 			p, _ := f.path()
-			f.c.logf("warning: background upload of %s failed: %v (the next close or fsync reports it)", p, err)
+			f.c.logf("background upload of %s failed: %v (the next close or fsync reports it)", p, err)
 			f.bgErr = err
 		}
 		if f.bg == 0 && err == nil {
