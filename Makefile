@@ -22,7 +22,7 @@ deps:
 	bash scripts/install-deps.sh
 
 test: deps lint
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 60m ./...
 	$(MAKE) deb-test
 
 race: test
@@ -33,7 +33,7 @@ unit:
 	if [ -n "$$pkgs" ]; then $(GO) test -race $$pkgs; else echo "no unit test packages yet"; fi
 
 integration: deps
-	$(GO) test -race -count=1 -timeout 30m ./integration/...
+	$(GO) test -race -count=1 -timeout 60m ./integration/...
 
 demo: deps build
 	bash scripts/demo.sh
