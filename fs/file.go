@@ -5,6 +5,7 @@ import (
 	"path"
 	"sync"
 	"syscall"
+	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -19,18 +20,20 @@ import (
 type fileNode struct {
 	gofs.Inode
 	m *mount
-	w *core.File
 
 	mu sync.Mutex
+	// w is the write state, made at the first open (file): a listing of a
+	// million files makes a million nodes, most never opened.
+	w *core.File // GUARDED_BY(mu)
 	// mode is the permission bits asked for at create or chmod, shown for
 	// as long as the inode lives; 0 means the mount's default.
 	mode uint32 // GUARDED_BY(mu)
 	// seen is the file as it was at the last open for reading: when the
 	// next open finds it unchanged, the kernel keeps its cached pages.
-	seen version // GUARDED_BY(mu)
-	// last is the entry the last lookup of the listing found: an open
-	// file that was unlinked still answers fstat with it.
-	last ftpconn.Entry // GUARDED_BY(mu)
+	seen *version // GUARDED_BY(mu): nil until an open for reading
+	// last is the entry the file had at its last open: an open file that
+	// was unlinked still answers fstat with it.
+	last *ftpconn.Entry // GUARDED_BY(mu)
 }
 
 var (
@@ -40,10 +43,34 @@ var (
 )
 
 // newFileNode makes the node of a server file.
-func (m *mount) newFileNode() *fileNode {
-	n := &fileNode{m: m}
-	n.w = m.core.File(n.remotePath)
-	return n
+func (m *mount) newFileNode() *fileNode { return &fileNode{m: m} }
+
+// file is the node's write state, made on first use.
+func (n *fileNode) file() *core.File {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.w == nil {
+		n.w = n.m.core.File(n.remotePath)
+	}
+	return n.w
+}
+
+// writing reports the size and time writers see, when a spool exists.
+func (n *fileNode) writing() (size int64, mtime time.Time, ok bool) {
+	n.mu.Lock()
+	w := n.w
+	n.mu.Unlock()
+	if w == nil {
+		return 0, time.Time{}, false
+	}
+	return w.Writing()
+}
+
+// opened remembers e as what the file was at an open (see last).
+func (n *fileNode) opened(e ftpconn.Entry) {
+	n.mu.Lock()
+	n.last = &e
+	n.mu.Unlock()
 }
 
 func (n *fileNode) remotePath() (string, bool) { return n.m.remotePath(&n.Inode) }
@@ -66,9 +93,6 @@ func (n *fileNode) entry(ctx context.Context) (ftpconn.Entry, syscall.Errno) {
 	if err != nil {
 		return e, n.m.toErrno("getattr", p, err)
 	}
-	n.mu.Lock()
-	n.last = e
-	n.mu.Unlock()
 	return e, 0
 }
 
@@ -80,7 +104,7 @@ func (n *fileNode) overlay(out *fuse.Attr) {
 		out.Mode = out.Mode&^0o7777 | n.mode
 	}
 	n.mu.Unlock()
-	size, mtime, ok := n.w.Writing()
+	size, mtime, ok := n.writing()
 	if !ok {
 		return
 	}
@@ -91,18 +115,19 @@ func (n *fileNode) overlay(out *fuse.Attr) {
 
 func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	e := ftpconn.Entry{Type: ftpconn.TypeFile}
-	_, _, writing := n.w.Writing()
+	_, _, writing := n.writing()
 	_, named := n.remotePath()
 	switch {
-	case !named:
+	case !named && !writing:
 		// Unlinked while open: fstat still answers, as on a local disk,
 		// with what the file was.
 		n.mu.Lock()
-		e = n.last
+		last := n.last
 		n.mu.Unlock()
-		if e.Name == "" {
+		if last == nil {
 			return syscall.ENOENT
 		}
+		e = *last
 	case !writing:
 		var errno syscall.Errno
 		if e, errno = n.entry(ctx); errno != 0 {
@@ -122,13 +147,13 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 // tar and rsync must not fail because of that.
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if size, ok := in.GetSize(); ok {
-		if err := n.w.Truncate(ctx, int64(size)); err != nil {
+		if err := n.file().Truncate(ctx, int64(size)); err != nil {
 			p, _ := n.path()
 			return n.m.toErrno("truncate", p, err)
 		}
 	}
 	if mtime, ok := in.GetMTime(); ok {
-		n.w.SetMtime(ctx, mtime)
+		n.file().SetMtime(ctx, mtime)
 	}
 	if mode, ok := in.GetMode(); ok {
 		if p, ok := n.m.remotePath(&n.Inode); ok {
@@ -145,12 +170,12 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	if flags&syscall.O_ACCMODE == syscall.O_RDONLY {
 		return n.openRead(ctx)
 	}
-	if err := n.w.OpenWrite(ctx, flags&syscall.O_TRUNC != 0); err != nil {
+	if err := n.file().OpenWrite(ctx, flags&syscall.O_TRUNC != 0); err != nil {
 		p, _ := n.path()
 		return nil, 0, n.m.toErrno("open", p, err)
 	}
 	n.mu.Lock()
-	n.seen = version{} // our writes: don't trust the page cache at the next open
+	n.seen = nil // our writes: don't trust the page cache at the next open
 	n.mu.Unlock()
 	return &handle{n: n, write: true}, 0, 0
 }

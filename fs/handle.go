@@ -42,7 +42,7 @@ func bytesResult(b []byte) fuse.ReadResult { return fuse.ReadResultVector([][]by
 
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	p, _ := h.n.path()
-	if m, ok, err := h.n.w.ReadAt(ctx, dest, off); ok {
+	if m, ok, err := h.n.file().ReadAt(ctx, dest, off); ok {
 		if err != nil {
 			return nil, h.n.m.toErrno("read", p, err)
 		}
@@ -87,7 +87,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	if !h.write {
 		return 0, syscall.EBADF
 	}
-	if err := h.n.w.Write(ctx, data, off); err != nil {
+	if err := h.n.file().Write(ctx, data, off); err != nil {
 		p, _ := h.n.path()
 		return 0, h.n.m.toErrno("write", p, err)
 	}
@@ -101,7 +101,7 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	if !h.write {
 		return 0
 	}
-	if err := h.n.w.Close(ctx); err != nil {
+	if err := h.n.file().Close(ctx); err != nil {
 		p, _ := h.n.path()
 		return h.n.m.toErrno("upload", p, err)
 	}
@@ -111,7 +111,7 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 // Fsync waits for the server, with or without write-back, through any
 // descriptor of the file (sync FILE opens it read-only).
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	if err := h.n.w.Flush(ctx); err != nil {
+	if err := h.n.file().Flush(ctx); err != nil {
 		p, _ := h.n.path()
 		return h.n.m.toErrno("upload", p, err)
 	}
@@ -126,7 +126,7 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	}
 	h.mu.Unlock()
 	if h.write {
-		h.n.w.Release()
+		h.n.file().Release()
 	}
 	return 0
 }

@@ -58,10 +58,14 @@ func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, sysca
 	if errno != 0 {
 		return nil, 0, errno
 	}
+	n.opened(e)
+	var prev version
 	n.mu.Lock()
-	prev := n.seen
+	if n.seen != nil {
+		prev = *n.seen
+	}
 	n.mu.Unlock()
-	_, _, writing := n.w.Writing()
+	_, _, writing := n.writing()
 	v := version{size: e.Size, mtime: e.ModTime}
 	switch {
 	case e.ModTime.IsZero():
@@ -78,7 +82,7 @@ func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, sysca
 	}
 	if !writing {
 		n.mu.Lock()
-		n.seen = v
+		n.seen = &v
 		n.mu.Unlock()
 	}
 	return &handle{n: n, size: e.Size}, flags, 0

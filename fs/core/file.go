@@ -117,10 +117,11 @@ func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
 			// The listing may be dir_cache seconds old: bytes the spool
 			// will be filled with, or appended after, are the server's
 			// as they are now (another client may have appended).
-			if n, err := f.c.client.Size(ctx, p); err == nil && n != e.Size {
+			if st, err := f.c.client.Stat(ctx, p); err == nil && st.Size != e.Size {
+				n := st.Size
 				f.c.debugf("%s: listed with %d bytes, the server has %d", p, e.Size, n)
 				e.Size, e.ModTime = n, time.Time{}
-				f.c.dirs.Invalidate(path.Dir(p), false)
+				f.c.dirs.Invalidate(path.Dir(p))
 			}
 		}
 	}
@@ -300,7 +301,8 @@ func (f *File) upload(ctx context.Context, p string, sp *spool, appendFrom, size
 	if appendFrom >= 0 {
 		// REST+STOR at a size the server's file no longer has would cut
 		// off or overwrite what another client added meanwhile.
-		if n, err := f.c.client.Size(ctx, p); err == nil && n != appendFrom {
+		if st, err := f.c.client.Stat(ctx, p); err == nil && st.Size != appendFrom {
+			n := st.Size
 			return fmt.Errorf("%s has %d bytes on the server, not the %d it had when opened: another client changed it; %w", p, n, appendFrom, ErrChanged)
 		}
 		err := f.c.client.Append(ctx, p, sp.f, appendFrom, size)

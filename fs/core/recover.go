@@ -131,7 +131,8 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 // and the rest the start of ours. done is false when the server's file is
 // not in that range (another change): the usual checks decide then.
 func (c *Core) resumeAppend(ctx context.Context, sp *spool, j journal) (string, bool) {
-	n, err := c.client.Size(ctx, j.Path)
+	st, err := c.client.Stat(ctx, j.Path)
+	n := st.Size
 	if err != nil || n < j.BaseSize || n > j.Size {
 		return "", false
 	}
@@ -140,7 +141,7 @@ func (c *Core) resumeAppend(ctx context.Context, sp *spool, j journal) (string, 
 			return "", false
 		}
 	}
-	c.dirs.Invalidate(path.Dir(j.Path), false)
+	c.dirs.Invalidate(path.Dir(j.Path))
 	sp.discard()
 	return fmt.Sprintf("%s: its append was cut by a crash at %d of %d bytes; finished now", j.Path, n, j.Size), true
 }
