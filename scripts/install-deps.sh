@@ -7,16 +7,11 @@ set -euo pipefail
 # fuse3: fusermount3; vsftpd + python3-pyftpdlib: servers the tests and the demo run (proftpd and
 # pure-ftpd are unpacked below); python3-openssl: pyftpdlib's TLS; openssl: the FTPS tests make
 # their CA and server certificates with it; gcc + libc6-dev: `go test -race` needs cgo, and the
-<<<<<<< HEAD
 # pure-ftpd tests build a small syslog shim with it; restic + borgbackup: the backup tools the
-# data-safety tests keep repositories on the mount with.
-packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev restic borgbackup)
-=======
-# pure-ftpd tests build a small syslog shim with it.
-# ucspi-tcp: tcpserver, the super-server that runs the inetd-style servers below (inetutils and
-# netkit ftpd) on a port, handing each the client's socket.
-packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev ucspi-tcp)
->>>>>>> 3862f63 (GNU inetutils ftpd and netkit ftpd (Debian packages unpacked by install-deps, run under ucspi-tcp's tcpserver): harness, read, write and namespace suites and the login directory (relative URL path, %2F absolute) through the mount; mkdir asks for its mode with SITE CHMOD where the server has it; a remembered time follows a rename)
+# data-safety tests keep repositories on the mount with; ucspi-tcp: tcpserver, the super-server
+# that runs the inetd-style servers below (inetutils and netkit ftpd) on a port, handing each the
+# client's socket.
+packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev restic borgbackup ucspi-tcp)
 
 # The FTP account the integration tests log in with (integration/vsftpd_test.go has the same values).
 user=ftpmounttest
