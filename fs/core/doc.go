@@ -35,9 +35,13 @@
 // # Concurrency
 //
 // Each File has two locks. upMu serialises the uploads of one file and is
-// held across the whole upload (network I/O). mu guards the spool and the
-// upload state; it is held across the download that fills a spool
-// (spool.fill), so that a write cannot land in bytes being fetched, and is
-// released while an upload runs. Lock order: upMu, then mu. No lock of
-// this package is held while calling back into package fs.
+// held across the whole upload (network I/O); Unlink holds it across its
+// DELE, and a directory rename holds the upMu of every file below the
+// directory across its RNFR/RNTO (in path order), so that no upload lands
+// after or under them. mu guards the spool and the upload state; it is held
+// across the download that fills a spool (spool.fill), so that a write
+// cannot land in bytes being fetched, and across write-back's fsync of the
+// spool and its journal; it is released while an upload runs. Lock order:
+// upMu, then mu; Core.qmu (the registries of files) is taken alone. No lock
+// of this package is held while calling back into package fs.
 package core
