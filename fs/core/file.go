@@ -12,10 +12,6 @@ import (
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
-// ErrChanged is an upload refused because the server's file changed
-// under it (another client appended): the spool is kept (EIO).
-var ErrChanged = errors.New("changed on the server since it was opened")
-
 // ErrNotOpen is a write to a file no handle has open for writing (EBADF).
 var ErrNotOpen = errors.New("not open for writing")
 
@@ -299,17 +295,19 @@ func (f *File) Flush(ctx context.Context) error {
 // spool lacks first), replaced as the mount's Replace says.
 func (f *File) upload(ctx context.Context, p string, sp *spool, appendFrom, size int64) error {
 	if appendFrom >= 0 {
+		var err error
 		// REST+STOR at a size the server's file no longer has would cut
-		// off or overwrite what another client added meanwhile.
-		if st, err := f.c.client.Stat(ctx, p); err == nil && st.Size != appendFrom {
-			n := st.Size
-			return fmt.Errorf("%s has %d bytes on the server, not the %d it had when opened: another client changed it; %w", p, n, appendFrom, ErrChanged)
+		// off or overwrite what another client did meanwhile: then the
+		// whole file goes up instead (the last writer wins, whole).
+		if st, serr := f.c.client.Stat(ctx, p); serr == nil && st.Size != appendFrom {
+			f.c.logf("%s has %d bytes on the server, not the %d it had when opened: another client changed it; uploading this mount's version whole", p, st.Size, appendFrom)
+		} else {
+			err = f.c.client.Append(ctx, p, sp.f, appendFrom, size)
+			if !errors.Is(err, ftpconn.ErrNotSupported) {
+				return err
+			}
+			f.c.debugf("append to %s: %v; uploading the whole file", p, err)
 		}
-		err := f.c.client.Append(ctx, p, sp.f, appendFrom, size)
-		if !errors.Is(err, ftpconn.ErrNotSupported) {
-			return err
-		}
-		f.c.debugf("append to %s: %v; uploading the whole file", p, err)
 		f.mu.Lock()
 		err = sp.fill(ctx, f.c.client, p)
 		f.mu.Unlock()
