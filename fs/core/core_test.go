@@ -342,6 +342,18 @@ func emptyDir(t *testing.T, dir string) {
 	}
 }
 
+// closing writes f's journal as a close under way leaves it (state
+// closing), with more changed by also when not nil.
+func closing(f *File, also func(*journal)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sp.jr.State = stateClosing
+	if also != nil {
+		also(&f.sp.jr)
+	}
+	f.saveJournal()
+}
+
 // crash leaves f as a dead daemon would: the spool's lock released (the
 // process is gone), spool and journal on disk.
 func crash(f *File) {
@@ -357,10 +369,7 @@ func TestRecoverUploadsASpoolWhoseCloseWasUnderWay(t *testing.T) {
 	spool := t.TempDir()
 	f := overwriting(t, fake, spool, "new content")
 	// The close began: the journal says so, and a temporary upload exists.
-	f.mu.Lock()
-	f.sp.jr.State, f.sp.jr.Temp = stateClosing, "/.f.ftpmount-abc-0000000a.part"
-	f.saveJournal()
-	f.mu.Unlock()
+	closing(f, func(j *journal) { j.Temp = "/.f.ftpmount-abc-0000000a.part" })
 	fake.WriteFile("/.f.ftpmount-abc-0000000a.part", []byte("new co"))
 	crash(f)
 
@@ -414,10 +423,7 @@ func TestRecoverDoesNotOverwriteAChangedFile(t *testing.T) {
 	fake := ftpfake.New()
 	spool := t.TempDir()
 	f := overwriting(t, fake, spool, "ours")
-	f.mu.Lock()
-	f.sp.jr.State = stateClosing
-	f.saveJournal()
-	f.mu.Unlock()
+	closing(f, nil)
 	crash(f)
 	fake.WriteFile("/f", []byte("someone else's"))
 	newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx)
@@ -641,10 +647,7 @@ func TestRecoverResumesACutAppend(t *testing.T) {
 	f := newCoreIn(t, fake, ReplaceSafe, spool).File(at("/log"))
 	f.OpenWrite(ctx, false)
 	f.Write(ctx, []byte("appended line\n"), 4)
-	f.mu.Lock()
-	f.sp.jr.State, f.sp.jr.Appending = stateClosing, true
-	f.saveJournal()
-	f.mu.Unlock()
+	closing(f, func(j *journal) { j.Appending = true })
 	fake.WriteFile("/log", []byte("old\nappen")) // the crash cut the REST+STOR here
 	crash(f)
 	report := newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx)
