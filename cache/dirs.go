@@ -222,6 +222,12 @@ func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*list
 		return l, nil
 	}
 	d.mu.Lock()
+	// Again under mu: a fetch may have finished since the check above (it
+	// puts its listing in the LRU, then leaves inflight, both under mu).
+	if l, ok := d.lru.Peek(dir); ok && l.fresh(d.now(), maxAge) {
+		d.mu.Unlock()
+		return l, nil
+	}
 	if fl, ok := d.failed[dir]; ok {
 		if d.now().Sub(fl.at) < failHold {
 			d.mu.Unlock()
