@@ -8,8 +8,23 @@ import (
 	"testing"
 )
 
-// The options documented in three places must be the same set: -h (usage), the README's options
-// table, and the man page (doc/ftpmount.1, once present).
+// The options documented in three places must be the set of the flags and options tables
+// (optable.go): -h (rendered from them), the README's options table, and the man page (doc/ftpmount.1).
+
+// tableOptions are the -o names and flags of the tables, as the docs name them.
+func tableOptions() []string {
+	var out []string
+	for _, o := range options {
+		out = append(out, o.name)
+	}
+	for _, f := range flags {
+		if f.apply != nil {
+			out = append(out, f.names[0])
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // usageOptions are the -o names and flags listed by -h.
 func usageOptions() []string {
@@ -19,16 +34,24 @@ func usageOptions() []string {
 		switch {
 		case len(f) == 0:
 		case strings.HasPrefix(line, "       ") && !strings.HasPrefix(line, "        ") && f[0] != "ftpmount":
-			for _, part := range strings.Split(f[0], ",") {
-				name, _, _ := strings.Cut(part, "=")
-				out = append(out, name)
-			}
+			name, _, _ := strings.Cut(f[0], "=")
+			out = append(out, name)
 		case strings.HasPrefix(line, "  -") && f[0] != "-o":
 			out = append(out, strings.TrimSuffix(f[0], ","))
 		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+func TestUsageListsTable(t *testing.T) {
+	u, tab := usageOptions(), tableOptions()
+	if len(tab) < 30 {
+		t.Fatalf("the tables hold only %d options: %q", len(tab), tab)
+	}
+	if !slices.Equal(u, tab) {
+		t.Errorf("-h and the tables differ:\n only in -h: %q\n only in the tables: %q", missing(u, tab), missing(tab, u))
+	}
 }
 
 var readmeOption = regexp.MustCompile("`(-o [a-z_]+|-[a-zA-Z]|--[a-z]+)")
@@ -60,15 +83,11 @@ func readmeOptions(t *testing.T) []string {
 	return slices.Compact(out)
 }
 
-func TestReadmeOptionsMatchUsage(t *testing.T) {
-	u := usageOptions()
-	u = slices.DeleteFunc(u, func(s string) bool { return s == "--help" || s == "--version" })
+func TestReadmeOptionsMatchTable(t *testing.T) {
+	u := tableOptions()
 	r := readmeOptions(t)
-	if len(u) < 30 {
-		t.Fatalf("found only %d options in the usage text: %q", len(u), u)
-	}
 	if !slices.Equal(u, r) {
-		t.Errorf("-h and the README's table differ:\n only in -h: %q\n only in README: %q", missing(u, r), missing(r, u))
+		t.Errorf("the options table and the README's table differ:\n only in optable.go: %q\n only in README: %q", missing(u, r), missing(r, u))
 	}
 }
 
@@ -129,10 +148,10 @@ func manOptions(t *testing.T) []string {
 	return slices.Compact(out)
 }
 
-func TestManPageOptionsMatchUsage(t *testing.T) {
-	u := usageOptions()
+func TestManPageOptionsMatchTable(t *testing.T) {
+	u := tableOptions()
 	m := manOptions(t)
 	if !slices.Equal(u, m) {
-		t.Errorf("-h and doc/ftpmount.1 differ:\n only in -h: %q\n only in the man page: %q", missing(u, m), missing(m, u))
+		t.Errorf("the options table and doc/ftpmount.1 differ:\n only in optable.go: %q\n only in the man page: %q", missing(u, m), missing(m, u))
 	}
 }

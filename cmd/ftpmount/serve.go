@@ -64,7 +64,7 @@ func serve(c *config, ready *os.File) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	if c.Readahead > 0 && c.ReadaheadSet && os.Geteuid() != 0 {
+	if c.Readahead > 0 && c.Given["readahead"] && os.Geteuid() != 0 {
 		warnf("readahead=%d is ignored: only root can change a mount's readahead (the kernel's 128 KiB stays)", c.Readahead)
 	}
 	var enc encoding.Encoding
