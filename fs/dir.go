@@ -10,7 +10,6 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
-	"github.com/ftpmount/ftpmount/cache"
 	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
@@ -53,7 +52,7 @@ func (d *dirNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.Att
 	}
 	e := ftpconn.Entry{Name: path.Base(p), Type: ftpconn.TypeDir, ModTime: d.m.mounted}
 	if !d.IsRoot() {
-		got, err := d.m.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
+		got, err := d.m.core.Lookup(ctx, path.Dir(p), path.Base(p))
 		if err != nil {
 			return d.m.toErrno("getattr", p, err)
 		}
@@ -96,11 +95,11 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	default:
 		return nil, syscall.ENOENT // no such name can exist on the server
 	}
-	e, err := d.m.dirs.Lookup(ctx, p, name)
+	e, err := d.m.core.Lookup(ctx, p, name)
 	if err != nil {
 		return nil, d.m.toErrno("lookup", path.Join(p, name), err)
 	}
-	return d.entryOut(ctx, e, d.m.dirs.FreshUntil(p), out), 0
+	return d.entryOut(ctx, e, d.m.core.FreshUntil(p), out), 0
 }
 
 // entryOut answers a lookup of e: its inode and attributes. The kernel
@@ -158,17 +157,17 @@ func (d *dirNode) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 
 // snapshot lists the directory (see dirHandle), and starts fetching its
 // sibling directories for a tree walk (cache/prefetch.go).
-func (d *dirNode) snapshot(ctx context.Context) (*cache.Snapshot, syscall.Errno) {
+func (d *dirNode) snapshot(ctx context.Context) (*core.Snapshot, syscall.Errno) {
 	p, errno := d.path()
 	if errno != 0 {
 		return nil, errno
 	}
-	snap, err := d.m.dirs.Snapshot(ctx, p)
+	snap, err := d.m.core.Snapshot(ctx, p)
 	if err != nil {
 		return nil, d.m.toErrno("readdir", p, err)
 	}
 	if !d.IsRoot() {
-		d.m.dirs.Prefetch(d.m.dirs.SiblingDirs(p))
+		d.m.core.PrefetchSiblings(p)
 	}
 	return snap, 0
 }

@@ -7,7 +7,7 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
-	"github.com/ftpmount/ftpmount/cache"
+	"github.com/ftpmount/ftpmount/fs/core"
 )
 
 // Directory contents in the kernel's cache. With FOPEN_CACHE_DIR on
@@ -34,7 +34,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	if v, served := d.m.dirs.Version(p), d.served.Load(); v == 0 || v != served {
+	if v, served := d.m.core.ListingVersion(p), d.served.Load(); v == 0 || v != served {
 		if served != 0 {
 			d.NotifyContent(0, 0) // drop the kernel's copy of another listing
 		}
@@ -54,7 +54,7 @@ func (d *dirNode) OpendirHandle(ctx context.Context, flags uint32) (gofs.FileHan
 // fields need no lock of their own.
 type dirHandle struct {
 	d    *dirNode
-	snap *cache.Snapshot
+	snap *core.Snapshot
 	pos  int           // index of the entry the next Readdirent returns
 	de   fuse.DirEntry // what Readdirent returns, reused: go-fuse copies it
 }

@@ -89,7 +89,7 @@ func (n *fileNode) entry(ctx context.Context) (ftpconn.Entry, syscall.Errno) {
 	if errno != 0 {
 		return ftpconn.Entry{}, errno
 	}
-	e, err := n.m.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
+	e, err := n.m.core.Lookup(ctx, path.Dir(p), path.Base(p))
 	if err != nil {
 		return e, n.m.toErrno("getattr", p, err)
 	}

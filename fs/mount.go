@@ -11,7 +11,6 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
-	"github.com/ftpmount/ftpmount/cache"
 	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
@@ -56,8 +55,7 @@ type Options struct {
 // mount is the state shared by all nodes of one mount.
 type mount struct {
 	opts    Options
-	dirs    *cache.Dirs
-	core    *core.Core // the write side
+	core    *core.Core // listings, reads and the write side
 	mounted time.Time  // shown as the root's times: the root has no listing entry of its own
 }
 
@@ -67,12 +65,8 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	o = o.withDefaults()
 	m := &mount{opts: o, mounted: o.Now()}
 	// Listings leave out the temporary names of uploads (core/hide.go).
-	m.dirs = cache.NewDirs(core.HideTemp(client, o.Now, o.Logf), cache.DirsConfig{TTL: o.DirTTL, Now: o.Now})
-	if o.RootListing != nil {
-		m.dirs.SetListing(o.Root, core.WithoutTemp(o.RootListing))
-	}
 	var err error
-	m.core, err = core.New(client, m.dirs, core.Config{
+	m.core, err = core.NewCached(client, o.DirTTL, core.Config{
 		Server:     o.Server,
 		SpoolDir:   o.SpoolDir,
 		RecoverDir: o.RecoverDir,
@@ -85,6 +79,9 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.RootListing != nil {
+		m.core.SeedListing(o.Root, o.RootListing)
 	}
 	root := &dirNode{m: m}
 	kt := o.KernelTTL

@@ -38,7 +38,7 @@ func (l *linkNode) entry(ctx context.Context) (ftpconn.Entry, syscall.Errno) {
 	if !ok {
 		return ftpconn.Entry{}, syscall.ENOENT
 	}
-	e, err := l.m.dirs.Lookup(ctx, path.Dir(p), path.Base(p))
+	e, err := l.m.core.Lookup(ctx, path.Dir(p), path.Base(p))
 	if err != nil {
 		return e, l.m.toErrno("readlink", p, err)
 	}

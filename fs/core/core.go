@@ -48,8 +48,9 @@ type Config struct {
 	Now       func() time.Time
 }
 
-// Core is the write side of one mount: it creates the File of each
-// server file that is written, and counts the uploads in flight.
+// Core is one mount without FUSE: it creates the File of each server file
+// that is written, counts the uploads in flight, and passes reads through
+// to the listing cache and the client (read.go).
 type Core struct {
 	cfg     Config
 	client  ftpconn.Client

@@ -2,7 +2,10 @@
 // file between the first write and the moment the server holds the new
 // content, how the server's copy is replaced, and every namespace change
 // (mkdir, rmdir, unlink, rename) together with its listing-cache update
-// (namespace.go). Package fs translates
+// (namespace.go). It is also the way package fs reads: lookups, directory
+// snapshots and file readers are passed through to the listing cache and
+// the client (read.go), so fs imports no package below core but ftpconn's
+// types. Package fs translates
 // kernel requests into calls here (inode identity, attributes, errno);
 // nothing in this package knows FUSE, so the whole write path is tested
 // directly against ftpfake, without root.

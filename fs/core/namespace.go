@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path"
-	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
@@ -162,12 +161,3 @@ func (c *Core) Symlink(ctx context.Context, dir, name, target string) (ftpconn.E
 // Created records a file made in dir that is not on the server before its
 // first upload: listings show it (pending) until then.
 func (c *Core) Created(dir string, e ftpconn.Entry) { c.dirs.SetPending(dir, e) }
-
-// OpenReader prepares ranged reads of the server file p, expected to be
-// size bytes long (see ftpconn.Client.OpenReader).
-func (c *Core) OpenReader(p string, size int64) ftpconn.Reader { return c.client.OpenReader(p, size) }
-
-// ModTime asks the server for p's modification time (MDTM), to the second.
-func (c *Core) ModTime(ctx context.Context, p string) (time.Time, error) {
-	return c.client.ModTime(ctx, p)
-}
