@@ -731,3 +731,52 @@ func TestAppendAfterAnotherClientsAppend(t *testing.T) {
 		t.Fatalf("appends %d: the second upload should have been whole", fake.Calls("Append"))
 	}
 }
+
+// close(2) returns after FLUSH; the kernel's RELEASE comes later, so a
+// truncate(2) right after a close still finds the writer counted. Its
+// data is on the server: the truncate must go there at once.
+func TestTruncateBetweenCloseAndRelease(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("hello"))
+	c := newCore(t, fake, ReplaceSafe)
+	f := c.File(at("/f"))
+	if err := f.OpenWrite(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Write(ctx, []byte(" world"), 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "hello world")
+	if err := f.Truncate(ctx, 5); err != nil { // RELEASE not here yet
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "hello")
+	f.Release()
+	serverHas(t, fake, "/f", "hello")
+}
+
+// A last release that finds changes no upload has tried (written after
+// the last flush) uploads them: nothing failed, so nothing belongs in the
+// recovery folder.
+func TestLastReleaseUploadsUntriedChanges(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	c := newCore(t, fake, ReplaceSafe)
+	f := c.File(at("/f"))
+	if err := f.OpenWrite(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Write(ctx, []byte("new"), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Release()
+	serverHas(t, fake, "/f", "new")
+	if ents, _ := os.ReadDir(c.cfg.RecoverDir); len(ents) != 0 {
+		t.Fatalf("recovery folder has %d files, want none", len(ents))
+	}
+}

@@ -149,10 +149,19 @@ func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
 	return nil
 }
 
-// Release drops one writer. The last one removes the spool, or, when its
-// data never reached the server, moves it to the recovery folder.
+// Release drops one writer. The last one uploads changes no upload has
+// tried yet, then removes the spool, or, when its last upload failed,
+// moves it to the recovery folder.
 func (f *File) Release() {
 	f.mu.Lock()
+	if f.writers == 1 && f.bg == 0 && f.sp != nil && f.sp.dirty && f.lastErr == nil && !f.gone {
+		// Changed since its last upload and not tried since: a truncate(2)
+		// between close(2) and the kernel's RELEASE, or one during a
+		// background upload. Nothing failed, so it goes to the server now.
+		f.mu.Unlock()
+		f.Flush(context.Background()) // a failure lands in lastErr
+		f.mu.Lock()
+	}
 	f.writers--
 	if f.writers > 0 || f.bg > 0 {
 		f.mu.Unlock()
@@ -180,13 +189,16 @@ func (f *File) Release() {
 	sp.discard()
 }
 
-// Truncate changes the size. While a writer has the file open (O_TRUNC
-// arrives as a truncate right after the open) only the spool changes and
-// the next upload replaces the server's file; truncate(2) with no writer
-// open uploads the truncated content at once.
+// Truncate changes the size. While the spool holds changes no upload has
+// taken yet (O_TRUNC arrives as a truncate right after the open, with or
+// without a handle; a writer that has not closed yet) only the spool
+// changes, and that writer's close uploads it. Otherwise the truncated
+// content is uploaded at once: nobody writes, or every writer's data is
+// on the server already (close(2) returned, the kernel's RELEASE, which
+// comes asynchronously, has not).
 func (f *File) Truncate(ctx context.Context, size int64) error {
 	f.mu.Lock()
-	open := f.writers > 0
+	open := f.sp != nil && f.sp.dirty
 	f.mu.Unlock()
 	if err := f.OpenWrite(ctx, size == 0); err != nil {
 		return err
