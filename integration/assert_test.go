@@ -92,13 +92,3 @@ func diffBytes(got, want []byte) string {
 func excerpt(b []byte, at int) []byte {
 	return b[min(at, len(b)):min(at+16, len(b))]
 }
-
-// tail returns the last n lines of a file, for failure reports.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // failWithin bounds how long ftpmount may take to refuse a bad input. The cases that talk to a server
@@ -29,7 +31,7 @@ func TestBadInputs(t *testing.T) {
 	srv := startVsftpd(t)
 	srv.sh(t, srv.DataDir, "echo x > plain.txt")
 	implicit := startServer(t, "vsftpd-tls-implicit")
-	good := srv.ftpURL()
+	good := srv.URL()
 	to := "timeout=20"
 
 	https := httptest.NewTLSServer(http.NotFoundHandler())
@@ -89,7 +91,7 @@ func TestBadInputs(t *testing.T) {
 		if !strings.Contains(line, "already mounted") || !strings.Contains(line, "fusermount3 -u") {
 			t.Errorf("the line %q does not say the point is already mounted and how to unmount", line)
 		}
-		if r := try(cmdTimeout, m.Dir, "cat plain.txt"); r.err != nil || r.stdout != "x\n" {
+		if r := try(cmdTimeout, m.Dir, "cat plain.txt"); r.Err != nil || r.Stdout != "x\n" {
 			t.Errorf("the first mount no longer works: %v", r)
 		}
 	})
@@ -99,7 +101,7 @@ func TestBadInputs(t *testing.T) {
 		if conf, _ := os.ReadFile("/etc/fuse.conf"); hasUncommentedLine(string(conf), "user_allow_other") {
 			t.Skip("/etc/fuse.conf allows allow_other to every user here: nothing to refuse")
 		}
-		u, err := user.Lookup(ftpUser)
+		u, err := user.Lookup(harness.User)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,18 +170,18 @@ func refusedBy(t *testing.T, bin string, cred *syscall.Credential, source, dir s
 		}
 	})
 	switch {
-	case r.timedOut:
+	case r.TimedOut:
 		t.Fatalf("still running after %v: %v", mountFailTimeout, r)
-	case r.err == nil:
+	case r.Err == nil:
 		t.Fatalf("exited 0, want a failure: %v", r)
 	}
 	t.Logf("refused in %v: %v", took.Round(time.Millisecond), r)
 	if took > failWithin {
 		t.Errorf("took %v to refuse, more than %v", took, failWithin)
 	}
-	line := strings.TrimSpace(r.stderr)
+	line := strings.TrimSpace(r.Stderr)
 	if n := strings.Count(line, "\n") + 1; line == "" || n != 1 {
-		t.Errorf("stderr has %d lines, want one: %q", n, r.stderr)
+		t.Errorf("stderr has %d lines, want one: %q", n, r.Stderr)
 	}
 	if !strings.HasPrefix(line, "ftpmount: ") {
 		t.Errorf("the line does not start with \"ftpmount: \": %q", line)
@@ -187,7 +189,7 @@ func refusedBy(t *testing.T, bin string, cred *syscall.Credential, source, dir s
 	if n := mountCount(dir); n != before {
 		t.Errorf("%d mounts at %s after the failure, %d before", n, dir, before)
 	}
-	if left := waitNoProcess(filepath.Clean(dir), exitWithin); before == 0 && len(left) > 0 {
+	if left := harness.WaitNoProcess(filepath.Clean(dir), exitWithin); before == 0 && len(left) > 0 {
 		t.Errorf("processes left running: %v", left)
 	}
 	return line

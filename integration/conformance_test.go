@@ -7,6 +7,7 @@ import (
 
 	"github.com/ftpmount/ftpmount/ftpconn"
 	"github.com/ftpmount/ftpmount/ftpconn/conformance"
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestConformance runs ftpconn's conformance suite (ftpconn/conformance: the same cases the fake
@@ -14,7 +15,7 @@ import (
 // without a mount.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	forEachServerOf(t, plainServerKinds, func(t *testing.T, kind string) {
+	forEachServerOf(t, harness.PlainKinds, func(t *testing.T, kind string) {
 		srv := startServer(t, kind)
 		conformance.Run(t, "/", func(t *testing.T) ftpconn.Client {
 			c, err := ftpconn.Dial(context.Background(), ftpconn.Config{Addr: srv.Addr, User: srv.User,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // connLimitWatchdog bounds each copy of TestConnectionLimit: a copy that waits for a connection its
@@ -36,8 +38,8 @@ func TestConnectionLimit(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := startServerWith(t, "vsftpd", func(s *ftpServer) {
-				s.extraConf = fmt.Sprintf("max_per_ip=%d\n", c.limit)
+			srv := startServerWith(t, "vsftpd", func(o *harness.Options) {
+				o.ExtraConf = fmt.Sprintf("max_per_ip=%d\n", c.limit)
 			})
 			var script []string
 			for i := range c.copies {
@@ -50,12 +52,12 @@ func TestConnectionLimit(t *testing.T) {
 			logFile := filepath.Join(t.TempDir(), "ftpmount.log")
 			t.Cleanup(func() {
 				if t.Failed() || os.Getenv("FTPMOUNT_SHOW_LOG") != "" {
-					t.Logf("ftpmount debug log, last lines:\n%s", tail(logFile, 80))
+					t.Logf("ftpmount debug log, last lines:\n%s", harness.Tail(logFile, 80))
 				}
 			})
 			mnt := mount(t, srv, append([]string{dirCacheFast, "debug", "logfile=" + logFile}, c.opts...)...)
 			r := try(connLimitWatchdog, mnt.Dir, strings.Join(script, "\n"))
-			if r.timedOut || r.err != nil {
+			if r.TimedOut || r.Err != nil {
 				t.Fatalf("cp within the mount on a server allowing %d connections: %v", c.limit, r)
 			}
 			for i := range c.copies {

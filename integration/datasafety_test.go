@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // The data-safety promise, from the shell: no operation removes, shortens or garbles data on the
@@ -83,7 +85,7 @@ func testOverwrites(t *testing.T, f *fixture, logFile string) {
 		sh(t, c.Mnt, "cp "+q(src)+" target.txt")
 		wantBothSides(t, c, "target.txt", []byte("new content\n"))
 		if n := countLines(t, logFile, "> STOR .*target\\.txt") - before; n != 1 {
-			t.Errorf("cp over an existing file sent %d STORs, want 1; the log:\n%s", n, tail(logFile, 60))
+			t.Errorf("cp over an existing file sent %d STORs, want 1; the log:\n%s", n, harness.Tail(logFile, 60))
 		}
 	})
 
@@ -126,12 +128,12 @@ func testOverwrites(t *testing.T, f *fixture, logFile string) {
 		c := f.dir(t, "")
 		// Python, not a shell redirection: bash ignores what close(2) returns.
 		r := try(cmdTimeout, c.Mnt, `/usr/bin/python3 -c 'f = open("name ", "w"); f.write("data\n"); f.close()'`)
-		if r.err == nil {
+		if r.Err == nil {
 			wantBothSides(t, c, "name ", []byte("data\n"))
 			noStray(t, c.Srv, "name ")
 			return
 		}
-		if !strings.Contains(r.stderr, "Invalid argument") {
+		if !strings.Contains(r.Stderr, "Invalid argument") {
 			t.Errorf("close of a mangled name: %v, want EINVAL", r)
 		}
 		noStray(t, c.Srv)
@@ -280,18 +282,18 @@ func TestCrashDuringOverwrite(t *testing.T) {
 			}
 			return false, fmt.Sprint(ents)
 		})
-		daemons := processesMatching(f.mnt.Dir)
+		daemons := harness.ProcessesMatching(f.mnt.Dir)
 		if len(daemons) == 0 {
 			t.Fatal("no ftpmount process for the mount")
 		}
 		for _, p := range daemons {
-			syscall.Kill(p.pid, syscall.SIGKILL)
+			syscall.Kill(p.PID, syscall.SIGKILL)
 		}
 		r := <-cp
-		if r.err == nil {
+		if r.Err == nil {
 			t.Errorf("cp succeeded though the daemon was killed: %v", r)
 		}
-		abortFUSE(f.mnt.Dir)
+		harness.AbortFUSE(f.mnt.Dir)
 		command(cmdTimeout, "/", nil, "fusermount3", "-u", "-z", f.mnt.Dir)
 		f.mnt.done = true
 
@@ -306,7 +308,7 @@ func TestCrashDuringOverwrite(t *testing.T) {
 		})
 		noStray(t, c.Srv, "big.bin")
 		if n := countLines(t, logFile, "big.bin: was being written when ftpmount stopped; its data is kept in"); n != 1 {
-			t.Errorf("the log says %d times what became of the spool, want once:\n%s", n, tail(logFile, 20))
+			t.Errorf("the log says %d times what became of the spool, want once:\n%s", n, harness.Tail(logFile, 20))
 		}
 	})
 }

@@ -39,6 +39,11 @@
 //
 // # What each test gets
 //
+// Package harness (integration/harness, shared with the bench) starts the servers and runs the
+// mounts; the test files here hold tests, and helpers_test.go wraps each harness call for a test
+// (t.Fatal on error, t.Cleanup to stop and unmount), with shell_test.go (commands under a
+// deadline) and assert_test.go (checks on both sides) beside it.
+//
 // TestMain builds ../cmd/ftpmount into a temporary directory. A test calls startServer (or
 // newFixture) for a private server of a given kind: its own control port, passive port range and
 // configuration, and its own data directory under /srv/ftpmounttest owned by ftpmounttest, in which

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // awkwardNames are file names that must survive the trip through FTP commands and listings.
@@ -26,7 +28,7 @@ func newLoggedFixture(t *testing.T, opts ...string) *fixture {
 		"spool_dir=" + t.TempDir(), "recovery_dir=" + t.TempDir()}, opts...)...)
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("FTPMOUNT_SHOW_LOG") != "" {
-			t.Logf("ftpmount debug log %s, last lines:\n%s", logFile, tail(logFile, 100))
+			t.Logf("ftpmount debug log %s, last lines:\n%s", logFile, harness.Tail(logFile, 100))
 		}
 	})
 	return f
@@ -114,13 +116,13 @@ func TestFaultNames(t *testing.T) {
 		} {
 			r := try(cmdTimeout, c.Mnt, script)
 			switch {
-			case r.timedOut:
+			case r.TimedOut:
 				t.Errorf("hung: %v", r)
-			case r.err == nil:
+			case r.Err == nil:
 				t.Errorf("succeeded, want EINVAL: %v", r)
-			case strings.HasPrefix(script, "mv ") && strings.Contains(r.stderr, "subdirectory of itself"):
+			case strings.HasPrefix(script, "mv ") && strings.Contains(r.Stderr, "subdirectory of itself"):
 				// coreutils' mv words EINVAL from rename(2) so.
-			case !strings.Contains(r.stderr, "Invalid argument"):
+			case !strings.Contains(r.Stderr, "Invalid argument"):
 				t.Errorf("stderr should say \"Invalid argument\" (EINVAL): %v", r)
 			}
 		}
@@ -138,15 +140,15 @@ func TestFaultNames(t *testing.T) {
 		start := time.Now()
 		r := try(10*time.Second, c.Mnt, "touch "+long300)
 		switch {
-		case r.timedOut:
+		case r.TimedOut:
 			t.Errorf("touch of a 300-byte name hung: %v", r)
-		case r.err == nil:
+		case r.Err == nil:
 			t.Errorf("touch of a 300-byte name succeeded: %v", r)
-		case !strings.Contains(r.stderr, "File name too long"):
+		case !strings.Contains(r.Stderr, "File name too long"):
 			t.Errorf("touch of a 300-byte name: want ENAMETOOLONG: %v", r)
 		}
 		t.Logf("300-byte name: %v after %v; the mount reports a name limit of %s bytes (stat -f)",
-			r.err, time.Since(start).Round(time.Millisecond), strings.TrimSpace(sh(t, c.Mnt, "stat -f -c %l .")))
+			r.Err, time.Since(start).Round(time.Millisecond), strings.TrimSpace(sh(t, c.Mnt, "stat -f -c %l .")))
 		if got := lsNames(t, c.Mnt); len(got) != 0 {
 			t.Errorf("after the refused 300-byte name, ls shows %q", got)
 		}
@@ -154,9 +156,9 @@ func TestFaultNames(t *testing.T) {
 		long250 := strings.Repeat("y", 250)
 		r = try(cmdTimeout, c.Mnt, "echo long > "+long250)
 		switch {
-		case r.timedOut:
+		case r.TimedOut:
 			t.Errorf("a 250-byte name hung: %v", r)
-		case r.err != nil:
+		case r.Err != nil:
 			t.Logf("a 250-byte name failed (allowed): %v", r)
 			if got := lsNames(t, c.Mnt); len(got) != 0 {
 				t.Errorf("after the failed create, ls shows %q", got)

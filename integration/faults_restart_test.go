@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,88 +13,24 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
-// restartable is a private vsftpd (started by the harness) that a test can kill, listener and
-// sessions alike, and start again on the same port with the same configuration and data: ftptest
-// cannot come back on the same port.
-type restartable struct {
-	srv  *ftpServer
-	conf string // vsftpd's configuration file, also what its processes are found by
-	dir  string // the directory of conf and the server's logs
-}
-
-// startRestartableVsftpd starts a vsftpd with startVsftpd and finds its configuration file.
-func startRestartableVsftpd(t *testing.T) *restartable {
+// restart kills srv, listener and sessions alike, as a crash or a reboot would, leaves it down for
+// down, and starts it again on the same ports with the same configuration and data (ftptest
+// cannot come back on the same port).
+func restart(t *testing.T, srv *ftpServer, down time.Duration) {
 	t.Helper()
-	srv := startVsftpd(t)
-	if len(srv.logFiles) == 0 {
-		t.Fatal("restart: the harness records no vsftpd log, so its configuration cannot be found")
-	}
-	dir := filepath.Dir(srv.logFiles[0])
-	conf := filepath.Join(dir, "vsftpd.conf")
-	if _, err := os.Stat(conf); err != nil {
-		t.Fatalf("restart: vsftpd's configuration is not beside its log any more: %v", err)
-	}
-	if len(processesMatching(conf)) == 0 {
-		t.Fatalf("restart: no process runs vsftpd with %s", conf)
-	}
-	return &restartable{srv: srv, conf: conf, dir: dir}
-}
-
-// kill SIGKILLs the listener and every session process, as a crash or a reboot would, and waits
-// until none is left.
-func (v *restartable) kill(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left := processesMatching(v.conf)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("vsftpd processes still alive 10 s after SIGKILL: %v", left)
-		}
-		killMatching(v.conf) // again: the listener may have forked meanwhile
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// start runs vsftpd again with the same configuration (same port, passive range and data) and
-// waits for its greeting. Its stop is registered with t.Cleanup by launch.
-func (v *restartable) start(t *testing.T) {
-	t.Helper()
-	bin, err := findTool("vsftpd")
-	if err != nil {
+	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	errPath := filepath.Join(v.dir, "vsftpd-restart.stdin")
-	for attempt := 1; ; attempt++ {
-		errFile, err := openLog(errPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, v.conf)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = errFile, errFile, errFile
-		err = v.srv.launch(t, cmd, errPath, v.conf)
-		errFile.Close()
-		if err == nil {
-			return
-		}
-		// The port may linger for a moment after the kill.
-		if attempt == 20 || !(strings.Contains(err.Error(), "bind") || strings.Contains(err.Error(), "in use")) {
-			t.Fatalf("restarting vsftpd: %v", err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-// restart kills the server, leaves it down for down, and starts it again.
-func (v *restartable) restart(t *testing.T, down time.Duration) {
-	t.Helper()
-	v.kill(t)
 	time.Sleep(down)
-	v.start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	if err := srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestFaultServerRestart: vsftpd is killed (listener and sessions) in the middle of a cat of a
@@ -101,16 +38,16 @@ func (v *restartable) restart(t *testing.T, down time.Duration) {
 // non-zero; the mount keeps working afterwards (ls, cat).
 func TestFaultServerRestart(t *testing.T) {
 	t.Parallel()
-	v := startRestartableVsftpd(t)
+	srv := startVsftpd(t)
 	const size = 200 << 20
-	v.srv.sh(t, v.srv.DataDir, "head -c 200M /dev/urandom > big && echo small > small")
-	want := fileSHA256(t, filepath.Join(v.srv.DataDir, "big"))
+	srv.sh(t, srv.DataDir, "head -c 200M /dev/urandom > big && echo small > small")
+	want := fileSHA256(t, filepath.Join(srv.DataDir, "big"))
 	logFile := filepath.Join(t.TempDir(), "ftpmount.log")
-	mp := mount(t, v.srv, "timeout=5", "dir_cache=1", "debug", "logfile="+logFile,
+	mp := mount(t, srv, "timeout=5", "dir_cache=1", "debug", "logfile="+logFile,
 		"spool_dir="+t.TempDir(), "recovery_dir="+t.TempDir())
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("FTPMOUNT_SHOW_LOG") != "" {
-			t.Logf("ftpmount debug log %s, last lines:\n%s", logFile, tail(logFile, 100))
+			t.Logf("ftpmount debug log %s, last lines:\n%s", logFile, harness.Tail(logFile, 100))
 		}
 	})
 
@@ -118,7 +55,7 @@ func TestFaultServerRestart(t *testing.T) {
 	// still under way when the server goes.
 	cmd := exec.Command("cat", filepath.Join(mp.Dir, "big"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var stderr lockedBuffer
+	var stderr harness.LockedBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -166,7 +103,7 @@ func TestFaultServerRestart(t *testing.T) {
 		t.Fatalf("cat ended (%d bytes, %v) before 40 MiB had been read; stderr %q", d.n, d.err, stderr.String())
 	}
 	t.Logf("40 MiB read through cat: killing vsftpd")
-	v.restart(t, time.Second)
+	restart(t, srv, time.Second)
 	t.Logf("vsftpd is back")
 
 	d := <-result
@@ -187,16 +124,16 @@ func TestFaultServerRestart(t *testing.T) {
 
 	// The mount still works: a new listing and new reads.
 	r := try(cmdTimeout, mp.Dir, "ls")
-	if wantSuccess(t, "ls after the restart", r) && strings.Join(strings.Fields(r.stdout), " ") != "big small" {
-		t.Errorf("ls after the restart: %q, want big and small", r.stdout)
+	if wantSuccess(t, "ls after the restart", r) && strings.Join(strings.Fields(r.Stdout), " ") != "big small" {
+		t.Errorf("ls after the restart: %q, want big and small", r.Stdout)
 	}
-	if r := try(cmdTimeout, mp.Dir, "cat small"); wantSuccess(t, "cat small after the restart", r) && r.stdout != "small\n" {
-		t.Errorf("cat small after the restart: %q", r.stdout)
+	if r := try(cmdTimeout, mp.Dir, "cat small"); wantSuccess(t, "cat small after the restart", r) && r.Stdout != "small\n" {
+		t.Errorf("cat small after the restart: %q", r.Stdout)
 	}
 	r = try(bigFileTimeout, mp.Dir, "set -o pipefail; cat big | sha256sum")
 	if wantSuccess(t, "cat big after the restart", r) {
-		if got := strings.Fields(r.stdout); len(got) == 0 || got[0] != want {
-			t.Errorf("cat big after the restart: sha256 %q, want %s", r.stdout, want)
+		if got := strings.Fields(r.Stdout); len(got) == 0 || got[0] != want {
+			t.Errorf("cat big after the restart: sha256 %q, want %s", r.Stdout, want)
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // faultMount is the real binary mounted on an in-process server (or a proxy in front of it), with
@@ -48,22 +49,13 @@ func mountFaulty(t *testing.T, addr string, opts ...string) *faultMount {
 		}
 	}
 	all = append(all, opts...)
-	dir := newMountDir(t)
-	m := &faultMount{Dir: dir, Log: logFile, mp: &mountPoint{Dir: dir}}
-	t.Cleanup(func() { m.mp.unmount(t) })
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("FTPMOUNT_SHOW_LOG") != "" {
-			t.Logf("ftpmount debug log %s, last lines:\n%s", logFile, tail(logFile, 100))
+			t.Logf("ftpmount debug log %s, last lines:\n%s", logFile, harness.Tail(logFile, 100))
 		}
 	})
-	r := runFtpmount(t, cmdTimeout, ftpURL("test", "secret", addr), dir, all...)
-	if r.err != nil {
-		t.Fatalf("mount: %v", r)
-	}
-	if !isMounted(dir) {
-		t.Fatalf("ftpmount exited 0 but %s is not mounted: %v", dir, r)
-	}
-	return m
+	mp := mountAt(t, harness.URL("test", "secret", addr), newMountDir(t), all...)
+	return &faultMount{Dir: mp.Dir, Log: logFile, mp: mp}
 }
 
 func hasOption(opts []string, name string) bool {
@@ -92,10 +84,10 @@ func readOrNil(path string) []byte {
 func wantWholeOrFailure(t *testing.T, what string, r result, got, want []byte) bool {
 	t.Helper()
 	switch {
-	case r.timedOut || (r.err != nil && strings.Contains(r.err.Error(), "still not dead")):
+	case r.TimedOut || (r.Err != nil && strings.Contains(r.Err.Error(), "still not dead")):
 		t.Errorf("%s hung: %v", what, r)
 		return false
-	case r.err != nil:
+	case r.Err != nil:
 		t.Logf("%s failed (allowed, with a non-zero status): %v", what, r)
 		return false
 	}
@@ -110,9 +102,9 @@ func wantWholeOrFailure(t *testing.T, what string, r result, got, want []byte) b
 func wantFailure(t *testing.T, what string, r result) {
 	t.Helper()
 	switch {
-	case r.timedOut || (r.err != nil && strings.Contains(r.err.Error(), "still not dead")):
+	case r.TimedOut || (r.Err != nil && strings.Contains(r.Err.Error(), "still not dead")):
 		t.Errorf("%s hung: %v", what, r)
-	case r.err == nil:
+	case r.Err == nil:
 		t.Errorf("%s exited 0, but the server never let it through: %v", what, r)
 	default:
 		t.Logf("%s failed as it must: %v", what, r)
@@ -122,7 +114,7 @@ func wantFailure(t *testing.T, what string, r result) {
 // wantSuccess is the rule for a command that must work despite the fault.
 func wantSuccess(t *testing.T, what string, r result) bool {
 	t.Helper()
-	if r.err != nil {
+	if r.Err != nil {
 		t.Errorf("%s: %v", what, r)
 		return false
 	}
@@ -242,7 +234,7 @@ func TestFaultIdleHangUp(t *testing.T) {
 			for _, st := range steps {
 				time.Sleep(3 * time.Second)
 				r := try(cmdTimeout, "/", "set -eo pipefail\n"+st.script)
-				r.cmd = st.what + ": " + st.script
+				r.Cmd = st.what + ": " + st.script
 				if !wantSuccess(t, "after 3 s idle, "+st.what, r) {
 					return
 				}
@@ -294,8 +286,8 @@ func TestFaultUpload451(t *testing.T) {
 			} else {
 				wantWholeOrFailure(t, "cp with 451 after every complete upload", r, got, want)
 			}
-			if r.err == nil {
-				if out := try(cmdTimeout, "/", "cmp "+q(m.path("f"))+" "+q(filepath.Join(local, "f"))); out.err != nil {
+			if r.Err == nil {
+				if out := try(cmdTimeout, "/", "cmp "+q(m.path("f"))+" "+q(filepath.Join(local, "f"))); out.Err != nil {
 					t.Errorf("through the mount: %v", out)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // transferSize is the file each transfer fault is played on.
@@ -123,7 +124,7 @@ func catOutcome(t *testing.T, variant string, m *faultMount, want []byte, fired 
 	default:
 		wantWholeOrFailure(t, "cat with every transfer cut", r, got, want)
 	}
-	t.Logf("cat: %v; %d of %d bytes; the fault fired %d times", r.err, len(got), len(want), fired())
+	t.Logf("cat: %v; %d of %d bytes; the fault fired %d times", r.Err, len(got), len(want), fired())
 	if fired() == 0 {
 		t.Error("the fault never fired")
 	}
@@ -151,11 +152,11 @@ func TestFaultUploadCut(t *testing.T) {
 			if variant == "nothing" {
 				wantFailure(t, "cp when no STOR gets a byte through", r)
 			} else if wantWholeOrFailure(t, "cp with a cut upload", r, got, want) {
-				if out := try(cmdTimeout, "/", "cmp "+q(m.path("f"))+" "+q(local)); out.err != nil {
+				if out := try(cmdTimeout, "/", "cmp "+q(m.path("f"))+" "+q(local)); out.Err != nil {
 					t.Errorf("cp exited 0 and the server has the file, but through the mount: %v", out)
 				}
 			}
-			t.Logf("cp: %v; the server has %d of %d bytes; the fault fired %d times", r.err, len(got), len(want), p.Fired())
+			t.Logf("cp: %v; the server has %d of %d bytes; the fault fired %d times", r.Err, len(got), len(want), p.Fired())
 			if p.Fired() == 0 {
 				t.Error("the fault never fired")
 			}
@@ -214,20 +215,20 @@ func TestFaultSilence(t *testing.T) {
 			case "progress":
 				r := try(limit, "/", "cat "+q(m.path("f"))+" > "+q(out))
 				wantWholeOrFailure(t, "cat from a server that stalls every transfer", r, readOrNil(out), want)
-				t.Logf("cat ended after %v: %v", time.Since(start).Round(time.Millisecond), r.err)
+				t.Logf("cat ended after %v: %v", time.Since(start).Round(time.Millisecond), r.Err)
 			default:
 				r := try(limit, "/", "cat "+q(m.path("f"))+" > "+q(out))
 				wantFailure(t, "cat from a silent server", r)
-				t.Logf("cat ended after %v: %v", time.Since(start).Round(time.Millisecond), r.err)
+				t.Logf("cat ended after %v: %v", time.Since(start).Round(time.Millisecond), r.Err)
 			}
 			if stalls.Load() == 0 {
 				t.Error("the fault never fired")
 			}
 
 			// The mount is not wedged: it unmounts at once, and the daemon exits.
-			if r := command(cmdTimeout, "/", nil, "fusermount3", "-u", m.Dir); r.err != nil {
+			if r := command(cmdTimeout, "/", nil, "fusermount3", "-u", m.Dir); r.Err != nil {
 				t.Errorf("fusermount3 -u after the silence: %v", r)
-			} else if left := waitNoProcess(m.Dir, exitWithin); len(left) > 0 {
+			} else if left := harness.WaitNoProcess(m.Dir, exitWithin); len(left) > 0 {
 				t.Errorf("unmounted, but still running after %v: %v", exitWithin, left)
 			}
 		})
@@ -266,7 +267,7 @@ func catKilled(t *testing.T, m *faultMount, rel string, delay, limit time.Durati
 		t.Logf("cat died %v after SIGKILL (%v)", time.Since(killed).Round(time.Millisecond), err)
 	case <-time.After(limit):
 		t.Errorf("cat still alive %v after SIGKILL (state %s)", limit, procState(cmd.Process.Pid))
-		abortFUSE(m.Dir)
+		harness.AbortFUSE(m.Dir)
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestForegroundSignal runs ftpmount -f, writes and reads through it, sends SIGTERM and checks
@@ -17,8 +19,8 @@ func TestForegroundSignal(t *testing.T) {
 	srv := startVsftpd(t)
 	srv.sh(t, srv.DataDir, "head -c 8M /dev/urandom > big.bin")
 	dir := newMountDir(t)
-	cmd := exec.Command(binary(t), srv.ftpURL(), dir, "-f", "-o", dirCacheFast)
-	var stderr lockedBuffer
+	cmd := exec.Command(binary(t), srv.URL(), dir, "-f", "-o", dirCacheFast)
+	var stderr harness.LockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -27,16 +29,16 @@ func TestForegroundSignal(t *testing.T) {
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		if isMounted(dir) {
-			abortFUSE(dir)
+		if harness.IsMounted(dir) {
+			harness.AbortFUSE(dir)
 			syscall.Unmount(dir, syscall.MNT_DETACH)
 		}
-		if !isMounted(dir) {
+		if !harness.IsMounted(dir) {
 			os.Remove(dir)
 		}
 	})
 	eventually(t, "the foreground mount to be ready", func() (bool, string) {
-		return isMounted(dir), stderr.String()
+		return harness.IsMounted(dir), stderr.String()
 	})
 	sh(t, dir, "echo hello > fg.txt")
 	// 1 MiB reads: go-fuse once logged a failed splice attempt for every one of them.
@@ -52,7 +54,7 @@ func TestForegroundSignal(t *testing.T) {
 	case <-time.After(exitWithin):
 		t.Fatalf("ftpmount -f still running %v after SIGTERM; stderr:\n%s", exitWithin, stderr.String())
 	}
-	if isMounted(dir) {
+	if harness.IsMounted(dir) {
 		t.Error("still mounted after ftpmount -f exited")
 	}
 	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {

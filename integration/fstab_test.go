@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestFstabMount mounts through mount(8) and mount.fuse3 from a temporary fstab, with the password
@@ -13,7 +15,7 @@ import (
 func TestFstabMount(t *testing.T) {
 	t.Parallel()
 	srv := startVsftpd(t)
-	if _, err := findTool("mount.fuse3"); err != nil {
+	if _, err := harness.FindTool("mount.fuse3"); err != nil {
 		t.Fatalf("mount.fuse3: %v (package fuse3)", err)
 	}
 	dir := newMountDir(t)
@@ -33,7 +35,7 @@ func TestFstabMount(t *testing.T) {
 	m := &mountPoint{Dir: dir}
 	t.Cleanup(func() { m.unmount(t) })
 	sh(t, "/", "mount -T "+q(fstab)+" "+q(dir))
-	if !isMounted(dir) {
+	if !harness.IsMounted(dir) {
 		t.Fatalf("mount -T returned 0 but %s is not mounted", dir)
 	}
 	sh(t, dir, "echo via-fstab > f.txt; cat f.txt")
@@ -45,7 +47,7 @@ func TestFstabMount(t *testing.T) {
 		t.Error("the password shows in /proc/mounts")
 	}
 	sh(t, "/", "umount "+q(dir))
-	if isMounted(dir) {
+	if harness.IsMounted(dir) {
 		t.Fatal("still mounted after umount")
 	}
 }

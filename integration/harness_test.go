@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestHarness checks the test servers themselves, without ftpmount: curl lists, downloads and
@@ -38,8 +40,8 @@ func testHarness(t *testing.T, kind string) {
 	}
 	// The servers write as the logged-in user: server-side fixtures are made as that user too.
 	if fi, err := os.Stat(filepath.Join(srv.DataDir, "up.txt")); err == nil {
-		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != srv.cred.Uid {
-			t.Errorf("uploaded file owned by uid %d, want %s's %d", uid, srv.User, srv.cred.Uid)
+		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != srv.Cred.Uid {
+			t.Errorf("uploaded file owned by uid %d, want %s's %d", uid, srv.User, srv.Cred.Uid)
 		}
 	}
 }
@@ -54,7 +56,7 @@ func (s *ftpServer) client(t *testing.T, action string, args ...string) string {
 	t.Helper()
 	if s.Kind == "pyftpdlib-tls" {
 		host, port, _ := net.SplitHostPort(s.Addr)
-		argv := append([]string{pythonWithPyftpdlib, "-c", ftplibClient, host, port, s.User, s.Password,
+		argv := append([]string{harness.PythonWithPyftpdlib, "-c", ftplibClient, host, port, s.User, s.Password,
 			s.CAFile, action}, args...)
 		script := ""
 		for _, a := range argv {
@@ -62,7 +64,7 @@ func (s *ftpServer) client(t *testing.T, action string, args ...string) string {
 		}
 		return sh(t, "/", script)
 	}
-	opts, base := s.curlArgs()
+	opts, base := s.CurlArgs()
 	curl := "curl -sS --max-time 30"
 	for _, o := range opts {
 		curl += " " + q(o)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestAutoUnmount kills the daemon of a mount made with -o auto_unmount: the mount must go away on
@@ -21,30 +22,30 @@ func TestAutoUnmount(t *testing.T) {
 	srv := startVsftpd(t)
 	m := mount(t, srv, "auto_unmount")
 	sh(t, m.Dir, "ls")
-	var daemon []process
-	for _, p := range processesMatching(m.Dir) {
-		if strings.Contains(p.cmdline, "ftpmount") && !strings.Contains(p.cmdline, "auto_unmount") {
+	var daemon []harness.Process
+	for _, p := range harness.ProcessesMatching(m.Dir) {
+		if strings.Contains(p.Cmdline, "ftpmount") && !strings.Contains(p.Cmdline, "auto_unmount") {
 			daemon = append(daemon, p)
 		}
 	}
 	if len(daemon) != 1 {
 		t.Fatalf("want one daemon for %s, found %v", m.Dir, daemon)
 	}
-	if err := syscall.Kill(daemon[0].pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(daemon[0].PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the mount of the killed daemon to be removed", func() (bool, string) {
-		return !isMounted(m.Dir), "still mounted"
+		return !harness.IsMounted(m.Dir), "still mounted"
 	})
 }
 
 // startForeground runs ftpmount -f SOURCE DIR -o opts with extra environment, and returns the
 // command, its stderr and a channel that gets its exit. Cleanup kills it and removes the mount.
-func startForeground(t *testing.T, source, dir string, env []string, opts ...string) (*exec.Cmd, *lockedBuffer, chan error) {
+func startForeground(t *testing.T, source, dir string, env []string, opts ...string) (*exec.Cmd, *harness.LockedBuffer, chan error) {
 	t.Helper()
 	cmd := exec.Command(binary(t), source, dir, "-f", "-o", strings.Join(opts, ","))
 	cmd.Env = append(os.Environ(), env...)
-	stderr := &lockedBuffer{}
+	stderr := &harness.LockedBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -53,11 +54,11 @@ func startForeground(t *testing.T, source, dir string, env []string, opts ...str
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		if isMounted(dir) {
-			abortFUSE(dir)
+		if harness.IsMounted(dir) {
+			harness.AbortFUSE(dir)
 			syscall.Unmount(dir, syscall.MNT_DETACH)
 		}
-		if !isMounted(dir) {
+		if !harness.IsMounted(dir) {
 			os.Remove(dir)
 		}
 	})
@@ -78,15 +79,15 @@ func TestStopShowsUploads(t *testing.T) {
 		return nil
 	}})
 	dir := newMountDir(t)
-	cmd, stderr, exited := startForeground(t, ftpURL("test", "secret", p.Addr), dir, nil,
+	cmd, stderr, exited := startForeground(t, harness.URL("test", "secret", p.Addr), dir, nil,
 		"timeout=8", "spool_dir="+t.TempDir(), "recovery_dir="+t.TempDir())
-	eventually(t, "the foreground mount to be ready", func() (bool, string) { return isMounted(dir), stderr.String() })
+	eventually(t, "the foreground mount to be ready", func() (bool, string) { return harness.IsMounted(dir), stderr.String() })
 	local := filepath.Join(t.TempDir(), "big.bin")
 	randomFile(t, local, 3<<20)
 	go try(cmdTimeout, "/", "cp "+q(local)+" "+q(filepath.Join(dir, "big.bin")))
 	eventually(t, "the upload to start", func() (bool, string) {
 		r := command(cmdTimeout, "/", nil, binary(t), "status", dir)
-		return strings.Contains(r.stdout, "sending /big.bin"), r.String()
+		return strings.Contains(r.Stdout, "sending /big.bin"), r.String()
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -126,13 +127,13 @@ func TestSystemdNotify(t *testing.T) {
 		}
 	}()
 	dir := newMountDir(t)
-	cmd, stderr, exited := startForeground(t, srv.ftpURL(), dir, []string{"NOTIFY_SOCKET=" + sock}, dirCacheFast)
+	cmd, stderr, exited := startForeground(t, srv.URL(), dir, []string{"NOTIFY_SOCKET=" + sock}, dirCacheFast)
 	select {
 	case msg := <-got:
 		if msg != "READY=1" {
 			t.Errorf("first notification %q, want READY=1", msg)
 		}
-		if !isMounted(dir) {
+		if !harness.IsMounted(dir) {
 			t.Error("READY=1 came before the mount")
 		}
 	case <-time.After(cmdTimeout):
@@ -163,20 +164,20 @@ func TestDaemonEnvironment(t *testing.T) {
 	cwd := t.TempDir()
 	r := command(cmdTimeout, cwd, nil, "env", "FTPMOUNT_PASSWORD="+srv.Password, binary(t),
 		"ftp://"+srv.User+"@"+srv.Addr+"/", dir)
-	if r.err != nil {
+	if r.Err != nil {
 		t.Fatalf("mount: %v", r)
 	}
 	var found bool
-	for _, p := range processesMatching(dir) {
-		env, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.pid), "environ"))
-		if err != nil || !strings.Contains(p.cmdline, "ftpmount") {
+	for _, p := range harness.ProcessesMatching(dir) {
+		env, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p.PID), "environ"))
+		if err != nil || !strings.Contains(p.Cmdline, "ftpmount") {
 			continue
 		}
 		found = true
 		if strings.Contains(string(env), "FTPMOUNT_PASSWORD") || strings.Contains(string(env), srv.Password) {
-			t.Errorf("the daemon's environment has the password: %q", p.cmdline)
+			t.Errorf("the daemon's environment has the password: %q", p.Cmdline)
 		}
-		if wd, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.pid), "cwd")); wd != "/" {
+		if wd, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.PID), "cwd")); wd != "/" {
 			t.Errorf("the daemon runs in %q, want /", wd)
 		}
 	}
@@ -197,14 +198,14 @@ func TestPasswordPrompt(t *testing.T) {
 	t.Cleanup(func() { m.unmount(t) })
 	inner := q(binary(t)) + " " + q("ftp://"+srv.User+"@"+srv.Addr+"/") + " " + q(dir) + " -o netrc=/dev/null"
 	r := try(cmdTimeout, "/", "printf '%s\\n' "+q(srv.Password)+" | script -qec "+q(inner)+" /dev/null")
-	if r.err != nil {
+	if r.Err != nil {
 		t.Fatalf("mount on a terminal: %v", r)
 	}
-	if !strings.Contains(r.stdout, "Password for "+srv.User+"@127.0.0.1:") {
-		t.Errorf("no prompt on the terminal: %q", r.stdout)
+	if !strings.Contains(r.Stdout, "Password for "+srv.User+"@127.0.0.1:") {
+		t.Errorf("no prompt on the terminal: %q", r.Stdout)
 	}
-	if strings.Count(r.stdout, srv.Password) > 1 { // script(1) shows the typed line once, as input
-		t.Errorf("the password was echoed: %q", r.stdout)
+	if strings.Count(r.Stdout, srv.Password) > 1 { // script(1) shows the typed line once, as input
+		t.Errorf("the password was echoed: %q", r.Stdout)
 	}
 	if got := sh(t, dir, "cat p.txt"); got != "x\n" {
 		t.Errorf("through the mount: %q", got)

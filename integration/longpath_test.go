@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // longPathWithin bounds how long a command on a path too long for the server may take: a bound
@@ -18,7 +20,7 @@ const longPathWithin = 20 * time.Second
 // fit are made.
 func TestLongPath(t *testing.T) {
 	t.Parallel()
-	forEachServerOf(t, plainServerKinds, func(t *testing.T, kind string) {
+	forEachServerOf(t, harness.PlainKinds, func(t *testing.T, kind string) {
 		f := newFixture(t, kind, dirCacheFast, "timeout=30")
 		c := f.dir(t, "")
 		// 22 levels of 200 bytes: about 4,400 bytes, past what any of the servers takes (pyftpdlib
@@ -31,7 +33,7 @@ func TestLongPath(t *testing.T) {
 		start := time.Now()
 		r := try(cmdTimeout, c.Mnt, "mkdir -p "+q(deep))
 		took := time.Since(start)
-		if r.err == nil || !strings.Contains(r.stderr, "File name too long") {
+		if r.Err == nil || !strings.Contains(r.Stderr, "File name too long") {
 			t.Errorf("mkdir -p of a %d-byte path: want \"File name too long\": %v", len(deep), r)
 		}
 		if took > longPathWithin {
@@ -39,7 +41,7 @@ func TestLongPath(t *testing.T) {
 		}
 		// The levels that fit were made, on the server too.
 		fits := strings.Join(parts[:8], "/")
-		if r := try(cmdTimeout, c.Srv, "test -d "+q(fits)); r.err != nil {
+		if r := try(cmdTimeout, c.Srv, "test -d "+q(fits)); r.Err != nil {
 			t.Errorf("the first 8 levels are not on the server: %v", r)
 		}
 	})

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"testing"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // The binary under test, built once by TestMain (or FTPMOUNT_BIN, to test an installed binary);
@@ -54,4 +57,43 @@ func build(out string) error {
 		return fmt.Errorf("go build: %v\n%s", err, b)
 	}
 	return nil
+}
+
+// requireEnv checks what every test here needs: root, /dev/fuse, fusermount3, bash and the FTP test
+// account, and the given tools (a command looked up like harness.FindTool, or an absolute path: a server's
+// binary). Where one is missing the test is skipped with the reason, except under CI=true, where a
+// missing piece is a failure: CI must run these tests, not skip them.
+func requireEnv(t *testing.T, tools ...string) {
+	t.Helper()
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root (FUSE mounts, FTP servers, drop_caches)")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		missing = append(missing, "/dev/fuse")
+	}
+	for _, tool := range append([]string{"fusermount3", "bash"}, tools...) {
+		var err error
+		if filepath.IsAbs(tool) {
+			_, err = os.Stat(tool)
+		} else {
+			_, err = harness.FindTool(tool)
+		}
+		if err != nil {
+			missing = append(missing, tool+" (run scripts/install-deps.sh)")
+		}
+	}
+	if _, err := user.Lookup(harness.User); err != nil {
+		missing = append(missing, "user "+harness.User+" (run scripts/install-deps.sh)")
+	}
+	if _, err := os.Stat(harness.Home); err != nil {
+		missing = append(missing, harness.Home+" (run scripts/install-deps.sh)")
+	}
+	if len(missing) == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true and this test cannot run; missing: %q", missing)
+	}
+	t.Skipf("missing: %q", missing)
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestInstalledPackage checks the Debian package that `make deb-test` built and installed: the
@@ -49,12 +51,12 @@ func TestInstalledPackage(t *testing.T) {
 	t.Cleanup(func() { m.unmount(t) })
 	// A standard PATH, as at boot: /usr/bin's ftpmount is the one found.
 	r := command(cmdTimeout, "/", nil, "env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "mount", "-T", fstab, dir)
-	if r.err != nil {
+	if r.Err != nil {
 		t.Fatalf("mount -T: %v", r)
 	}
 	var exe string
-	for _, p := range processesMatching(dir) {
-		if target, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.pid), "exe")); err == nil && strings.HasSuffix(target, "/ftpmount") {
+	for _, p := range harness.ProcessesMatching(dir) {
+		if target, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(p.PID), "exe")); err == nil && strings.HasSuffix(target, "/ftpmount") {
 			exe = target
 		}
 	}
@@ -68,7 +70,7 @@ func TestInstalledPackage(t *testing.T) {
 		t.Errorf("server side p.txt: %q, %v", b, err)
 	}
 	sh(t, "/", "umount "+q(dir))
-	if isMounted(dir) {
+	if harness.IsMounted(dir) {
 		t.Error("still mounted after umount")
 	}
 }

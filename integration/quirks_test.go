@@ -99,7 +99,7 @@ func TestQuirkEmptyDir550(t *testing.T) {
 			if got := sh(t, m.Dir, "ls empty; mkdir new; ls new; ls -la new >/dev/null"); got != "" {
 				t.Errorf("ls of empty directories: %q", got)
 			}
-			if r := try(cmdTimeout, m.Dir, "ls nope"); r.err == nil {
+			if r := try(cmdTimeout, m.Dir, "ls nope"); r.Err == nil {
 				t.Errorf("ls of a missing directory succeeded: %v", r)
 			}
 		})
@@ -193,7 +193,7 @@ func TestQuirkModesAndSite(t *testing.T) {
 	plain := quirkServer(t, nil, true, map[string]string{"f": "x"}, nil)
 	pm := mountFaulty(t, plain.Addr)
 	r := try(cmdTimeout, pm.Dir, "ln -s f link")
-	if r.err == nil || !strings.Contains(r.stderr, "Operation not permitted") {
+	if r.Err == nil || !strings.Contains(r.Stderr, "Operation not permitted") {
 		t.Errorf("ln -s without SITE SYMLINK: %v, want EPERM", r)
 	}
 	sh(t, pm.Dir, "chmod 600 f") // kept in memory: succeeds

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestPasswordShowsNowhere mounts with -o debug and a log file, uses the mount, and checks that the
@@ -21,12 +23,12 @@ func TestPasswordShowsNowhere(t *testing.T) {
 
 	// The daemon of this mount (other tests run ftpmount -f with the password on their own
 	// command line, as a user may): it must hold the password in neither argv nor environment.
-	procs := processesMatching(f.mnt.Dir)
+	procs := harness.ProcessesMatching(f.mnt.Dir)
 	if len(procs) == 0 {
 		t.Fatalf("no process serves %s", f.mnt.Dir)
 	}
 	for _, pr := range procs {
-		p := fmt.Sprintf("/proc/%d", pr.pid)
+		p := fmt.Sprintf("/proc/%d", pr.PID)
 		for _, file := range []string{"cmdline", "environ"} {
 			b, err := os.ReadFile(filepath.Join(p, file))
 			if err == nil && strings.Contains(string(b), pw) {
@@ -60,7 +62,7 @@ func TestPasswordShowsNowhere(t *testing.T) {
 	}
 	for _, want := range []string{"PASS ****", "USER " + f.srv.User, "STOR ", "226 "} {
 		if !strings.Contains(string(log), want) {
-			t.Errorf("debug log lacks %q:\n%s", want, clip(string(log)))
+			t.Errorf("debug log lacks %q:\n%s", want, harness.Clip(string(log)))
 		}
 	}
 }

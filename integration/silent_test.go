@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // The timeout promise (README, "Timeouts"): every system call on a server that stops answering
@@ -53,7 +55,7 @@ func TestSilentServer(t *testing.T) {
 			logFile := filepath.Join(t.TempDir(), "ftpmount.log")
 			t.Cleanup(func() {
 				if t.Failed() {
-					t.Logf("ftpmount debug log, last lines:\n%s", tail(logFile, 60))
+					t.Logf("ftpmount debug log, last lines:\n%s", harness.Tail(logFile, 60))
 				}
 			})
 			mnt := mount(t, srv, "timeout=3", "dir_cache="+c.cache, "debug", "logfile="+logFile)
@@ -65,26 +67,14 @@ func TestSilentServer(t *testing.T) {
 			r := try(cmdTimeout, mnt.Dir, c.script)
 			took := time.Since(start)
 			waits := time.Duration(1 + strings.Count(c.script, "cp f f2"))
-			if bound := waits*silentTimeout + silentSlack; r.timedOut || took > bound {
+			if bound := waits*silentTimeout + silentSlack; r.TimedOut || took > bound {
 				t.Errorf("on a silent server with timeout=%v, %q took %v (bound %v): %v", silentTimeout, c.script,
 					took.Round(100*time.Millisecond), bound, r)
 			}
-			if r.err == nil {
+			if r.Err == nil {
 				t.Errorf("%q succeeded on a silent server: %v", c.script, r)
 			}
-			t.Logf("%q failed after %v: %s", c.script, took.Round(100*time.Millisecond), r.stderr)
+			t.Logf("%q failed after %v: %s", c.script, took.Round(100*time.Millisecond), r.Stderr)
 		})
-	}
-}
-
-// signal sends sig to every process of the server (the listener and its sessions).
-func (s *ftpServer) signal(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	procs := processesMatching(s.procMatch)
-	if len(procs) == 0 {
-		t.Fatalf("no process of %s found (matching %q)", s.Kind, s.procMatch)
-	}
-	for _, p := range procs {
-		syscall.Kill(p.pid, sig)
 	}
 }

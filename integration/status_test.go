@@ -33,10 +33,10 @@ func TestStatus(t *testing.T) {
 
 	status := func() string {
 		r := command(cmdTimeout, "/", nil, binary(t), "status", m.Dir)
-		if r.err != nil {
+		if r.Err != nil {
 			t.Fatalf("ftpmount status: %v", r)
 		}
-		return r.stdout
+		return r.Stdout
 	}
 	var during string
 	eventually(t, "status to show the stalled upload", func() (bool, string) {
@@ -50,7 +50,7 @@ func TestStatus(t *testing.T) {
 	}
 	t.Logf("status during the upload:\n%s", during)
 
-	if r := <-cp; r.err == nil {
+	if r := <-cp; r.Err == nil {
 		t.Errorf("cp succeeded though every upload stalled: %v", r)
 	}
 	after := status()
@@ -66,7 +66,7 @@ func TestStatus(t *testing.T) {
 	}
 	r := command(cmdTimeout, "/", nil, binary(t), "status", "--json", m.Dir)
 	var doc map[string]any
-	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc["mountpoint"] != m.Dir {
+	if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || doc["mountpoint"] != m.Dir {
 		t.Errorf("status --json: %v (%v)", r, err)
 	}
 	if cuts.Load() == 0 {
@@ -75,7 +75,7 @@ func TestStatus(t *testing.T) {
 
 	// A directory nothing is mounted on: one line, non-zero.
 	r = command(cmdTimeout, "/", nil, binary(t), "status", t.TempDir())
-	if r.err == nil || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "no ftpmount") {
+	if r.Err == nil || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || !strings.Contains(r.Stderr, "no ftpmount") {
 		t.Errorf("status of an unmounted directory: %v", r)
 	}
 }

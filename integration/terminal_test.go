@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestTerminalMessages: what the command that mounts prints, and what it must not. A warning of the
@@ -23,13 +25,13 @@ func TestTerminalMessages(t *testing.T) {
 		dir := newMountDir(t)
 		m := &mountPoint{Dir: dir}
 		t.Cleanup(func() { m.unmount(t) })
-		r := runFtpmount(t, cmdTimeout, srv.ftpURL(), dir, "insecure")
-		if r.err != nil {
+		r := runFtpmount(t, cmdTimeout, srv.URL(), dir, "insecure")
+		if r.Err != nil {
 			t.Fatalf("mount: %v", r)
 		}
-		line := strings.TrimSpace(r.stderr)
+		line := strings.TrimSpace(r.Stderr)
 		if !strings.Contains(line, "warning") || !strings.Contains(line, "insecure") || strings.Count(line, "\n") != 0 {
-			t.Errorf("stderr of the mounting command: %q, want one warning about -o insecure", r.stderr)
+			t.Errorf("stderr of the mounting command: %q, want one warning about -o insecure", r.Stderr)
 		}
 	})
 
@@ -46,7 +48,7 @@ func TestTerminalMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer term.Close()
-		cmd := exec.Command(binary(t), srv.ftpURL(), dir, "-o", "debug")
+		cmd := exec.Command(binary(t), srv.URL(), dir, "-o", "debug")
 		cmd.Stdout, cmd.Stderr = term, term
 		done := make(chan error, 1)
 		if err := cmd.Start(); err != nil {
@@ -69,7 +71,7 @@ func TestTerminalMessages(t *testing.T) {
 		m.unmount(t)
 		after, _ := os.ReadFile(term.Name())
 		if len(after) > len(atReturn) {
-			t.Errorf("the daemon wrote to the terminal after the command returned:\n%s", clip(string(after[len(atReturn):])))
+			t.Errorf("the daemon wrote to the terminal after the command returned:\n%s", harness.Clip(string(after[len(atReturn):])))
 		}
 	})
 }

@@ -1,6 +1,6 @@
 package integration
 
-// Issue 5, FTPS: ftpmount on the TLS kinds of every server (see server_test.go), each presenting a
+// Issue 5, FTPS: ftpmount on the TLS kinds of every server (see harness/kinds.go), each presenting a
 // certificate of the test CA (testPKI) that the mounts trust with -o cafile: the certificate is
 // checked for real. The shared suites (TestRead, TestWrite, TestNamespace, TestTools,
 // TestLargeFile) also run on the explicit-TLS kinds; the tests here are the ones only TLS has.
@@ -22,10 +22,12 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // allTLSServerKinds are the explicit and the implicit TLS kinds.
-var allTLSServerKinds = slices.Concat(tlsServerKinds, implicitServerKinds)
+var allTLSServerKinds = slices.Concat(harness.TLSKinds, harness.ImplicitKinds)
 
 // TestTLSTransfers moves big files over TLS on every TLS kind: an 8 MiB file copied in and read back
 // cold, and uploads of 4 MiB and more that must arrive whole. The last is the TLS 1.3 trap of
@@ -104,7 +106,7 @@ func debugLog(t *testing.T) string {
 	logFile := filepath.Join(t.TempDir(), "ftpmount.log")
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("FTPMOUNT_SHOW_LOG") != "" {
-			t.Logf("ftpmount log %s, last lines:\n%s", logFile, tail(logFile, 80))
+			t.Logf("ftpmount log %s, last lines:\n%s", logFile, harness.Tail(logFile, 80))
 		}
 	})
 	return logFile
@@ -121,7 +123,7 @@ var tlsVersionRE = regexp.MustCompile(`TLS ?v?1\.[0-3]`)
 func (s *ftpServer) tlsReport() string {
 	counts := map[string]int{}
 	resumed := 0
-	for _, f := range s.logFiles {
+	for _, f := range s.LogFiles {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
@@ -161,7 +163,7 @@ func TestTLSUntrusted(t *testing.T) {
 	forEachServerOf(t, allTLSServerKinds, func(t *testing.T, kind string) {
 		p := testPKI(t)
 		srv := startServer(t, kind)
-		wrong := startServerWith(t, kind, func(s *ftpServer) { s.cert, s.tlsName = p.WrongName, "wrong.example" })
+		wrong := startServerWith(t, kind, func(o *harness.Options) { o.Cert, o.TLSName = &p.WrongName, "wrong.example" })
 		var implicit []string
 		if srv.Implicit {
 			implicit = []string{"implicit_tls"}
@@ -176,7 +178,7 @@ func TestTLSUntrusted(t *testing.T) {
 			{"wrong_name", wrong, append([]string{"cafile=" + p.CA}, implicit...)},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				stderr := mountFails(t, tc.srv.ftpURL(), newMountDir(t), tc.opts...)
+				stderr := mountFails(t, tc.srv.URL(), newMountDir(t), tc.opts...)
 				if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 {
 					t.Errorf("stderr has %d lines, want one: %q", len(lines), stderr)
 				}
@@ -200,7 +202,7 @@ func TestTLSInsecure(t *testing.T) {
 		if srv.Implicit {
 			opts = append(opts, "implicit_tls")
 		}
-		f := &fixture{srv: srv, mnt: mountSource(t, srv.ftpURL(), opts...)}
+		f := &fixture{srv: srv, mnt: mountSource(t, srv.URL(), opts...)}
 		c := f.dir(t, "printf 'from the server\\n' > s.txt")
 		wantBothSides(t, c, "s.txt", []byte("from the server\n"))
 		sh(t, c.Mnt, "printf 'through an unchecked TLS connection\\n' > m.txt")
@@ -217,7 +219,7 @@ func TestTLSInsecure(t *testing.T) {
 			}
 		}
 		if warning == "" {
-			t.Errorf("the log file has no warning about -o insecure:\n%s", clip(string(log)))
+			t.Errorf("the log file has no warning about -o insecure:\n%s", harness.Clip(string(log)))
 		} else {
 			t.Logf("logged: %s", warning)
 		}
@@ -255,7 +257,7 @@ func TestTLSDebugLog(t *testing.T) {
 		for i, line := range strings.Split(log, "\n") {
 			if !printable(line) {
 				if binary++; binary <= 3 {
-					t.Errorf("debug log line %d is not text: %q", i+1, clip(line))
+					t.Errorf("debug log line %d is not text: %q", i+1, harness.Clip(line))
 				}
 			}
 		}
@@ -287,7 +289,7 @@ func TestTLSModeMismatch(t *testing.T) {
 	t.Run("implicit_client_explicit_server", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, "vsftpd-tls")
-		stderr := mountFails(t, srv.ftpURL(), newMountDir(t), "cafile="+srv.CAFile, "implicit_tls", "timeout=5")
+		stderr := mountFails(t, srv.URL(), newMountDir(t), "cafile="+srv.CAFile, "implicit_tls", "timeout=5")
 		if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 {
 			t.Errorf("stderr has %d lines, want one: %q", len(lines), stderr)
 		}
@@ -295,7 +297,7 @@ func TestTLSModeMismatch(t *testing.T) {
 	t.Run("explicit_client_implicit_server", func(t *testing.T) {
 		t.Parallel()
 		srv := startServer(t, "vsftpd-tls-implicit")
-		stderr := mountFails(t, srv.ftpURL(), newMountDir(t), "cafile="+srv.CAFile, "timeout=5")
+		stderr := mountFails(t, srv.URL(), newMountDir(t), "cafile="+srv.CAFile, "timeout=5")
 		if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 {
 			t.Errorf("stderr has %d lines, want one: %q", len(lines), stderr)
 		}
@@ -314,7 +316,7 @@ func TestTLSSessionReuse(t *testing.T) {
 	t.Parallel()
 	forEachServerOf(t, allTLSServerKinds, func(t *testing.T, kind string) {
 		srv := startServer(t, kind)
-		enforced := baseKind(kind) == "vsftpd" || baseKind(kind) == "proftpd"
+		enforced := harness.BaseKind(kind) == "vsftpd" || harness.BaseKind(kind) == "proftpd"
 
 		t.Run("server", func(t *testing.T) {
 			fresh := srv.listOverTLS(t, false)
@@ -394,7 +396,7 @@ var refusedDataTLS = regexp.MustCompile(`(?i)(^|[^0-9,.:])522 [a-z]|reuse requir
 // logMark notes how long each of s's logs is, for logSince.
 func (s *ftpServer) logMark() map[string]int64 {
 	mark := map[string]int64{}
-	for _, f := range s.logFiles {
+	for _, f := range s.LogFiles {
 		if fi, err := os.Stat(f); err == nil {
 			mark[f] = fi.Size()
 		}
@@ -445,8 +447,8 @@ func (l tlsListing) String() string {
 // ftplib), it sends LIST before the data connection's handshake.
 func (s *ftpServer) listOverTLS(t *testing.T, resume bool) tlsListing {
 	t.Helper()
-	conf := s.tlsClientConfig()
-	c, err := s.dialControl(conf, 30*time.Second)
+	conf := s.TLSClientConfig()
+	c, err := s.DialControl(conf, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,11 +457,11 @@ func (s *ftpServer) listOverTLS(t *testing.T, resume bool) tlsListing {
 		want int
 		cmd  string
 	}{{331, "USER " + s.User}, {230, "PASS " + s.Password}, {200, "PBSZ 0"}, {200, "PROT P"}} {
-		if _, err := c.cmd(step.want, "%s", step.cmd); err != nil {
+		if _, err := c.Cmd(step.want, "%s", step.cmd); err != nil {
 			t.Fatal(err)
 		}
 	}
-	msg, err := c.cmd(227, "PASV")
+	msg, err := c.Cmd(227, "PASV")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,12 +475,12 @@ func (s *ftpServer) listOverTLS(t *testing.T, resume bool) tlsListing {
 	}
 	defer raw.Close()
 	raw.SetDeadline(time.Now().Add(30 * time.Second))
-	if err := c.tp.PrintfLine("LIST"); err != nil {
+	if err := c.Send("LIST"); err != nil {
 		t.Fatal(err)
 	}
 	dataConf := conf
 	if !resume {
-		dataConf = s.tlsClientConfig() // its own, empty session cache
+		dataConf = s.TLSClientConfig() // its own, empty session cache
 	}
 	var l tlsListing
 	dc := tls.Client(raw, dataConf)
@@ -492,7 +494,7 @@ func (s *ftpServer) listOverTLS(t *testing.T, resume bool) tlsListing {
 	dc.Close()
 	// The replies to LIST: a preliminary 1xx, then the final one.
 	for {
-		code, msg, err := c.tp.ReadResponse(0)
+		code, msg, err := c.ReadReply(0)
 		if err != nil {
 			l.replies = append(l.replies, "error: "+err.Error())
 			break

@@ -17,6 +17,6 @@ func TestServerChangesVisible(t *testing.T) {
 	f.srv.sh(t, c.Srv, "printf 'created later\\n' > new.txt")
 	eventually(t, "new.txt, created on the server, to show through the mount", func() (bool, string) {
 		r := try(cmdTimeout, c.Mnt, "ls; cat new.txt")
-		return r.err == nil && r.stdout == "new.txt\nold.txt\ncreated later\n", r.String()
+		return r.Err == nil && r.Stdout == "new.txt\nold.txt\ncreated later\n", r.String()
 	})
 }

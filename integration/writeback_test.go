@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // TestWritebackCrash: with -o writeback, cp -r returns once the files are safe in the spool; the
@@ -46,13 +47,13 @@ func TestWritebackCrash(t *testing.T) {
 		return n
 	}
 	before := onServer()
-	for _, p := range processesMatching(m.Dir) {
-		syscall.Kill(p.pid, syscall.SIGKILL)
+	for _, p := range harness.ProcessesMatching(m.Dir) {
+		syscall.Kill(p.PID, syscall.SIGKILL)
 	}
 	if before == len(want) {
 		t.Fatal("every upload had finished before the kill: nothing was left to the next mount")
 	}
-	abortFUSE(m.Dir)
+	harness.AbortFUSE(m.Dir)
 	command(cmdTimeout, "/", nil, "fusermount3", "-u", "-z", m.Dir)
 	m.mp.done = true
 
@@ -67,7 +68,7 @@ func TestWritebackCrash(t *testing.T) {
 				t.Errorf("after the next mount, the server's %s: %s", name, d)
 			}
 		}
-		t.Fatalf("%d of %d files on the server (%d before the kill); the log:\n%s", got, len(want), before, tail(m2.Log, 40))
+		t.Fatalf("%d of %d files on the server (%d before the kill); the log:\n%s", got, len(want), before, harness.Tail(m2.Log, 40))
 	}
 	t.Logf("%d of %d files were on the server at the kill; the next mount uploaded the rest", before, len(want))
 	eventually(t, "the spool directory to be empty", func() (bool, string) {

@@ -13,7 +13,7 @@ set -euo pipefail
 # client's socket.
 packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev restic borgbackup ucspi-tcp)
 
-# The FTP account the integration tests log in with (integration/vsftpd_test.go has the same values).
+# The FTP account the integration tests log in with (integration/harness/account.go has the same values).
 user=ftpmounttest
 home=/srv/ftpmounttest
 # The password is ftpmounttest-pw; this is its SHA-512 crypt with a fixed salt, so that an existing
@@ -45,7 +45,7 @@ fi
 
 # proftpd and pure-ftpd conflict with vsftpd as packages (ftp-server): their .debs are unpacked
 # under $servers instead, with the libraries proftpd needs that Debian 12 lacks by default, and the
-# tests run them from there (integration/proftpd_test.go and pureftpd_test.go know these paths).
+# tests run them from there (integration/harness/proftpd.go, pureftpd.go and inetd.go know these paths).
 # proftpd-mod-crypto brings mod_tls. A directory is complete once its .installed file lists exactly
 # the packages below; a change to a list unpacks that directory again.
 servers=/opt/ftpmount-servers

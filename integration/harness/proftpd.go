@@ -1,23 +1,29 @@
-package integration
+package harness
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 )
 
 // proftpd 1.3.8 from Debian's .debs, unpacked by scripts/install-deps.sh with the libraries it
-// lacks here (it conflicts with vsftpd as a package).
+// lacks here (it conflicts with vsftpd as a package). It runs in the foreground (-n) and writes
+// its own messages (start-up errors, sessions) to stderr.
 const (
-	proftpdDir  = serversDir + "/proftpd"
+	proftpdDir  = ServersDir + "/proftpd"
 	proftpdBin  = proftpdDir + "/usr/sbin/proftpd"
 	proftpdLibs = proftpdDir + "/usr/lib/x86_64-linux-gnu"
 )
+
+var proftpd = &program{
+	tools:   []string{proftpdBin},
+	passive: true,
+	output:  "server.log",
+	command: proftpdCommand,
+}
 
 // proftpdConfig follows /work/shared/NOTES-servers.md: one virtual user from AuthUserFile, mapped
 // to the FTP user's uid and gid and jailed in the data directory; MLSD/MLST and MFMT (mod_facts,
@@ -63,50 +69,30 @@ TLSRequired on
 TLSVerifyClient off
 `
 
-// startProftpdProcess writes a proftpd config and user file with fresh ports and runs proftpd in
-// the foreground until it greets with 220 (see serverStarters).
-func startProftpdProcess(t *testing.T, s *ftpServer) error {
-	t.Helper()
-	port, err := freePort()
-	if err != nil {
-		return err
+func proftpdCommand(l *launch) (*exec.Cmd, error) {
+	passwd := fmt.Sprintf("%s:%s:%d:%d::%s:/bin/false\n", l.User, PasswordHash, l.Cred.Uid, l.Cred.Gid, l.DataDir)
+	if err := os.WriteFile(filepath.Join(l.Dir, "ftpd.passwd"), []byte(passwd), 0o600); err != nil {
+		return nil, err
 	}
-	lo, hi, err := freePortRange(50)
-	if err != nil {
-		return err
-	}
-	dir := t.TempDir()
-	passwd := fmt.Sprintf("%s:%s:%d:%d::%s:/bin/false\n", s.User, ftpPasswordHash, s.cred.Uid, s.cred.Gid, s.DataDir)
-	if err := os.WriteFile(filepath.Join(dir, "ftpd.passwd"), []byte(passwd), 0o600); err != nil {
-		return err
-	}
-	conf := filepath.Join(dir, "proftpd.conf")
+	conf := filepath.Join(l.Dir, "proftpd.conf")
 	text := proftpdConfig
-	if s.TLS {
-		text += strings.NewReplacer("{{CERT}}", s.cert.Cert, "{{KEY}}", s.cert.Key).Replace(proftpdTLSConfig)
-		if s.Implicit {
+	if l.TLS {
+		text += strings.NewReplacer("{{CERT}}", l.cert.Cert, "{{KEY}}", l.cert.Key).Replace(proftpdTLSConfig)
+		if l.Implicit {
 			text += "TLSOptions UseImplicitSSL\n"
 		}
 	}
-	text = strings.NewReplacer("{{PORT}}", strconv.Itoa(port), "{{PASV_LO}}", strconv.Itoa(lo),
-		"{{PASV_HI}}", strconv.Itoa(hi), "{{DIR}}", dir).Replace(text)
+	text = strings.NewReplacer("{{PORT}}", strconv.Itoa(l.Port), "{{PASV_LO}}", strconv.Itoa(l.PasvLo),
+		"{{PASV_HI}}", strconv.Itoa(l.PasvHi), "{{DIR}}", l.Dir).Replace(text)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		return err
+		return nil, err
 	}
-	// With -n, proftpd writes its own messages (start-up errors, sessions) to stderr.
-	serverLog := filepath.Join(dir, "server.log")
-	out, err := openLog(serverLog)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
 	cmd := exec.Command(proftpdBin, "-n", "-c", conf)
 	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+proftpdLibs)
-	cmd.Stdout, cmd.Stderr = out, out
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s.logFiles = []string{filepath.Join(dir, "protocol.log"), serverLog}
-	if s.TLS {
-		s.logFiles = append(s.logFiles, filepath.Join(dir, "tls.log"))
+	l.LogFiles = []string{filepath.Join(l.Dir, "protocol.log"), filepath.Join(l.Dir, "server.log")}
+	if l.TLS {
+		l.LogFiles = append(l.LogFiles, filepath.Join(l.Dir, "tls.log"))
 	}
-	return s.launch(t, cmd, serverLog, conf)
+	l.match = conf
+	return cmd, nil
 }

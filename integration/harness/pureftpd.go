@@ -1,22 +1,66 @@
-package integration
+package harness
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"testing"
+	"time"
 )
 
 // pure-ftpd 1.0.50 from Debian's .deb, unpacked by scripts/install-deps.sh (it conflicts with
-// vsftpd as a package).
+// vsftpd as a package). Its user is a virtual one in a puredb, with the FTP user's uid and gid,
+// jailed in the data directory (SHA-512 crypt, since the default argon2 costs seconds per login).
 const (
-	pureftpdDir = serversDir + "/pure-ftpd"
+	pureftpdDir = ServersDir + "/pure-ftpd"
 	pureftpdBin = pureftpdDir + "/usr/sbin/pure-ftpd"
 	purePwBin   = pureftpdDir + "/usr/bin/pure-pw"
 )
+
+var pureftpd = &program{
+	tools:   []string{pureftpdBin, purePwBin},
+	passive: true,
+	output:  "server.log",
+	command: pureftpdCommand,
+}
+
+// toolTimeout bounds the helper commands a server's set-up runs (pure-pw, gcc).
+const toolTimeout = time.Minute
+
+func pureftpdCommand(l *launch) (*exec.Cmd, error) {
+	passwdFile := filepath.Join(l.Dir, "pureftpd.passwd")
+	db := filepath.Join(l.Dir, "pureftpd.pdb")
+	line := fmt.Sprintf("%s:%s:%d:%d::%s/./::::::::::::\n", l.User, PasswordHash, l.Cred.Uid, l.Cred.Gid, l.DataDir)
+	if err := os.WriteFile(passwdFile, []byte(line), 0o600); err != nil {
+		return nil, err
+	}
+	if r := RunTimeout(toolTimeout, l.Dir, nil, purePwBin, "mkdb", db, "-f", passwdFile); r.Err != nil {
+		return nil, fmt.Errorf("pure-pw: %v", r)
+	}
+	cmd := exec.Command(pureftpdBin,
+		"-S", "127.0.0.1,"+strconv.Itoa(l.Port),
+		"-p", fmt.Sprintf("%d:%d", l.PasvLo, l.PasvHi),
+		"-P", "127.0.0.1",
+		"-l", "puredb:"+db,
+		"-E",       // no anonymous logins
+		"-H",       // no reverse DNS
+		"-d", "-d", // log commands and replies
+	)
+	if l.TLS {
+		// -Y 3: TLS required for the control connection (so for the login) and for data
+		// connections. It logs each handshake's version and cipher.
+		cmd.Args = append(cmd.Args, "-Y", "3", "-2", l.cert.Combined)
+	}
+	if shim, err := buildSyslogShim(l.Dir); err == nil {
+		cmd.Env = append(os.Environ(), "LD_PRELOAD="+shim)
+	} else {
+		fmt.Fprintf(l.out, "(no protocol log: %v)\n", err)
+	}
+	l.LogFiles = []string{filepath.Join(l.Dir, "server.log")}
+	l.match = db
+	return cmd, nil
+}
 
 // syslogShim is preloaded into pure-ftpd, which logs only through syslog(3) (and this machine has
 // no /dev/log): it writes each message as one line to stderr instead, which goes to a file. With
@@ -56,60 +100,6 @@ void syslog(int pri, const char *fmt, ...) { va_list ap; (void)pri; va_start(ap,
 void __syslog_chk(int pri, int flag, const char *fmt, ...) { va_list ap; (void)pri; (void)flag; va_start(ap, fmt); emit(fmt, ap); va_end(ap); }
 `
 
-// startPureftpdProcess writes a puredb with the FTP user (a virtual user with the FTP user's uid
-// and gid, jailed in the data directory; SHA-512 crypt, since the default argon2 costs seconds per
-// login) and runs pure-ftpd on fresh ports until it greets with 220 (see serverStarters).
-func startPureftpdProcess(t *testing.T, s *ftpServer) error {
-	t.Helper()
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	lo, hi, err := freePortRange(50)
-	if err != nil {
-		return err
-	}
-	dir := t.TempDir()
-	passwdFile := filepath.Join(dir, "pureftpd.passwd")
-	db := filepath.Join(dir, "pureftpd.pdb")
-	line := fmt.Sprintf("%s:%s:%d:%d::%s/./::::::::::::\n", s.User, ftpPasswordHash, s.cred.Uid, s.cred.Gid, s.DataDir)
-	if err := os.WriteFile(passwdFile, []byte(line), 0o600); err != nil {
-		return err
-	}
-	if r := command(cmdTimeout, dir, nil, purePwBin, "mkdb", db, "-f", passwdFile); r.err != nil {
-		return fmt.Errorf("pure-pw: %v", r)
-	}
-	serverLog := filepath.Join(dir, "server.log")
-	out, err := openLog(serverLog)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	cmd := exec.Command(pureftpdBin,
-		"-S", "127.0.0.1,"+strconv.Itoa(port),
-		"-p", fmt.Sprintf("%d:%d", lo, hi),
-		"-P", "127.0.0.1",
-		"-l", "puredb:"+db,
-		"-E",       // no anonymous logins
-		"-H",       // no reverse DNS
-		"-d", "-d", // log commands and replies
-	)
-	if s.TLS {
-		// -Y 3: TLS required for the control connection (so for the login) and for data
-		// connections. It logs each handshake's version and cipher.
-		cmd.Args = append(cmd.Args, "-Y", "3", "-2", s.cert.Combined)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if shim, err := buildSyslogShim(dir); err == nil {
-		cmd.Env = append(os.Environ(), "LD_PRELOAD="+shim)
-	} else {
-		fmt.Fprintf(out, "(no protocol log: %v)\n", err)
-	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s.logFiles = []string{serverLog}
-	return s.launch(t, cmd, serverLog, db)
-}
-
 // buildSyslogShim compiles syslogShim into dir and returns the library's path.
 func buildSyslogShim(dir string) (string, error) {
 	src := filepath.Join(dir, "syslogshim.c")
@@ -117,7 +107,7 @@ func buildSyslogShim(dir string) (string, error) {
 	if err := os.WriteFile(src, []byte(syslogShim), 0o644); err != nil {
 		return "", err
 	}
-	if r := command(cmdTimeout, dir, nil, "gcc", "-shared", "-fPIC", "-O2", "-o", lib, src); r.err != nil {
+	if r := RunTimeout(toolTimeout, dir, nil, "gcc", "-shared", "-fPIC", "-O2", "-o", lib, src); r.Err != nil {
 		return "", fmt.Errorf("building the syslog shim: %v", r)
 	}
 	return lib, nil

@@ -1,18 +1,26 @@
-package integration
+package harness
 
 import (
 	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
-	"testing"
 )
 
-// pythonWithPyftpdlib is Debian's python, the one that can import python3-pyftpdlib (another
+// PythonWithPyftpdlib is Debian's python, the one that can import python3-pyftpdlib (another
 // python3 may come first on PATH).
-const pythonWithPyftpdlib = "/usr/bin/python3"
+const PythonWithPyftpdlib = "/usr/bin/python3"
+
+// pyftpdlib 1.5.7's own server (python3 -m pyftpdlib, Debian's python3-pyftpdlib): MLSD, MFMT,
+// REST+STOR. It runs as the FTP user, so that what it creates belongs to that user as with the
+// other servers. -D logs every command and reply.
+var pyftpdlib = &program{
+	tools:   []string{PythonWithPyftpdlib},
+	passive: true,
+	output:  "server.log",
+	command: pyftpdlibCommand,
+}
 
 // pyftpdlibTLSServer is what python3 -m pyftpdlib -w -D runs, with pyftpdlib's TLS_FTPHandler
 // requiring TLS on control and data connections (pyftpdlib cannot do implicit TLS). It logs each
@@ -54,40 +62,19 @@ Handler.authorizer = auth
 FTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
 `
 
-// startPyftpdlibProcess runs pyftpdlib 1.5.7's own server (python3 -m pyftpdlib) on fresh ports,
-// as the FTP user, with that user and password and write access to the data directory, until it
-// greets with 220 (see serverStarters). -D logs every command and reply.
-func startPyftpdlibProcess(t *testing.T, s *ftpServer) error {
-	t.Helper()
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	lo, hi, err := freePortRange(50)
-	if err != nil {
-		return err
-	}
-	dir := t.TempDir()
-	serverLog := filepath.Join(dir, "server.log")
-	out, err := openLog(serverLog)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-	cmd := exec.Command(pythonWithPyftpdlib, "-m", "pyftpdlib",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(port), "-r", fmt.Sprintf("%d-%d", lo, hi),
-		"-d", s.DataDir, "-w", "-u", s.User, "-P", s.Password, "-D")
-	if s.TLS {
+func pyftpdlibCommand(l *launch) (*exec.Cmd, error) {
+	cmd := exec.Command(PythonWithPyftpdlib, "-m", "pyftpdlib",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(l.Port), "-r", fmt.Sprintf("%d-%d", l.PasvLo, l.PasvHi),
+		"-d", l.DataDir, "-w", "-u", l.User, "-P", l.Password, "-D")
+	if l.TLS {
 		// python3 -m pyftpdlib has no TLS options: pyftpdlibTLSServer is the same server with
 		// TLS_FTPHandler.
-		cmd = exec.Command(pythonWithPyftpdlib, "-c", pyftpdlibTLSServer, strconv.Itoa(port),
-			strconv.Itoa(lo), strconv.Itoa(hi), s.DataDir, s.User, s.Password, s.cert.Cert, s.cert.Key)
+		cmd = exec.Command(PythonWithPyftpdlib, "-c", pyftpdlibTLSServer, strconv.Itoa(l.Port),
+			strconv.Itoa(l.PasvLo), strconv.Itoa(l.PasvHi), l.DataDir, l.User, l.Password, l.cert.Cert, l.cert.Key)
 	}
 	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = out, out
-	// As the FTP user, so that what it creates belongs to that user as with the other servers.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: s.cred.Uid, Gid: s.cred.Gid}}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	s.logFiles = []string{serverLog}
-	return s.launch(t, cmd, serverLog, s.DataDir+"\x00")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: l.Cred.Uid, Gid: l.Cred.Gid}}
+	l.LogFiles = []string{filepath.Join(l.Dir, "server.log")}
+	l.match = l.DataDir + "\x00"
+	return cmd, nil
 }
