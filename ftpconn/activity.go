@@ -26,7 +26,7 @@ type Activity struct {
 type UploadState struct {
 	Path    string    `json:"path"`
 	Sent    int64     `json:"sent"`    // bytes written to the data connection so far (the highest offset read; a few MiB may still sit in socket buffers)
-	Total   int64     `json:"total"`   // bytes to send in all; -1 while a streamed file is still being written
+	Total   int64     `json:"total"`   // bytes to send in all; SizeUnknown (-1) while a streamed file is still being written
 	Sending bool      `json:"sending"` // false while it waits for a connection
 	Started time.Time `json:"started"`
 }
@@ -109,12 +109,12 @@ type countingReaderAt struct {
 	r     io.ReaderAt
 	a     *Activity
 	st    *UploadState // fields GUARDED_BY(a.mu)
-	final func() int64 // a stream's size, -1 while unknown; nil for a file of known size
+	final func() int64 // a stream's size, SizeUnknown until known; nil for a file of known size
 }
 
 func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
-	total := int64(-2)
+	var total int64 // when c.final != nil
 	if c.final != nil {
 		total = c.final()
 	}
@@ -123,7 +123,7 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if end := off + int64(n); end > c.st.Sent {
 		c.st.Sent = end
 	}
-	if total != -2 {
+	if c.final != nil {
 		c.st.Total = total
 	}
 	c.a.mu.Unlock()

@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// SizeUnknown is the size of a file whose length is not known (yet): for
+// OpenReader, for UploadStream's final before its source has ended, and
+// in UploadState.Total while a streamed file is still being written.
+const SizeUnknown int64 = -1
+
 // Client is what the rest of ftpmount sees of the server. Every method that
 // may block takes a context first; all are safe for concurrent use.
 type Client interface {
@@ -19,7 +24,7 @@ type Client interface {
 	// Stat asks the server about one name (MLST, else SIZE/MDTM, CWD).
 	Stat(ctx context.Context, p string) (Entry, error)
 	// OpenReader prepares ranged reads of a file expected to be size bytes
-	// long (-1 if unknown). No connection is used until the first read.
+	// long (SizeUnknown if unknown). No connection is used until the first read.
 	OpenReader(p string, size int64) Reader
 	// Upload stores size bytes read from src as the file p and checks the
 	// server's size afterwards.
@@ -32,7 +37,7 @@ type Client interface {
 	// UploadStream stores as p the bytes src yields up to its io.EOF:
 	// src may make reads wait for bytes still being written. final is
 	// the size to check the server's against: known once src has
-	// returned io.EOF, -1 before (it is also asked after a transfer cut
+	// returned io.EOF, SizeUnknown before (it is also asked after a transfer cut
 	// short, to resume it). Cancelling ctx (src should then fail its reads)
 	// abandons the upload; the server may keep a partial file.
 	UploadStream(ctx context.Context, p string, src io.ReaderAt, final func() int64) error

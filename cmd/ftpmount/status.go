@@ -216,7 +216,7 @@ func displayPath(p string) string {
 
 // progress is "1.5 MiB of 10.0 MiB (15%)".
 func progress(u ftpconn.UploadState) string {
-	if u.Total < 0 {
+	if u.Total == ftpconn.SizeUnknown {
 		return size(u.Sent) + " sent, still being written"
 	}
 	pct := 100.0

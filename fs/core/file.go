@@ -67,7 +67,7 @@ func (c *Core) Create(p string, path func() (string, bool)) (*File, error) {
 	sp.mtime = now
 	sp.sequential = true
 	sp.touch(now)
-	sp.jr = journal{Server: c.cfg.Server, Path: p, State: stateOpen, BaseSize: -1}
+	sp.jr = journal{Server: c.cfg.Server, Path: p, State: stateOpen, BaseSize: baseAbsent}
 	f := &File{c: c, path: path, sp: sp, writers: 1}
 	f.saveJournal()
 	c.track(f, true)
@@ -245,18 +245,18 @@ func (f *File) Flush(ctx context.Context) error {
 		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	appendFrom := int64(-1)
-	if sp.appendOnly() && f.c.cfg.Replace != ReplaceAtomic {
-		appendFrom = sp.base
-	} else if err := sp.fill(ctx, f.c.client, p); err != nil {
-		f.mu.Unlock()
-		return err
+	appending, appendFrom := sp.appendOnly() && f.c.cfg.Replace != ReplaceAtomic, sp.base
+	if !appending {
+		if err := sp.fill(ctx, f.c.client, p); err != nil {
+			f.mu.Unlock()
+			return err
+		}
 	}
 	gen, size, mtime, setTime := sp.gen, sp.size, sp.mtime, sp.setTime
 	f.uploading = true
 	f.c.uploads.Add(1)
 	defer f.c.uploads.Done()
-	sp.jr.State, sp.jr.Path, sp.jr.Appending = stateClosing, p, appendFrom >= 0
+	sp.jr.State, sp.jr.Path, sp.jr.Appending = stateClosing, p, appending
 	f.saveJournal()
 	streamed, err := f.finishStream(p, size)
 	prev := f.abandoned
@@ -268,7 +268,11 @@ func (f *File) Flush(ctx context.Context) error {
 		if prev != nil {
 			<-prev.done // its STOR must be over before ours begins
 		}
-		err = f.upload(ctx, p, sp, appendFrom, size)
+		if appending {
+			err = f.uploadAppend(ctx, p, sp, appendFrom, size)
+		} else {
+			err = f.upload(ctx, p, sp, size)
+		}
 	}
 	f.mu.Lock()
 	f.uploading = false
@@ -302,31 +306,35 @@ func (f *File) Flush(ctx context.Context) error {
 	return nil
 }
 
-// upload sends the spool: only the appended bytes when appendFrom >= 0 and
-// the server can resume uploads, else the whole file (fetching what the
-// spool lacks first), replaced as the mount's Replace says.
-func (f *File) upload(ctx context.Context, p string, sp *spool, appendFrom, size int64) error {
-	if appendFrom >= 0 {
-		var err error
-		// REST+STOR at a size the server's file no longer has would cut
-		// off or overwrite what another client did meanwhile: then the
-		// whole file goes up instead (the last writer wins, whole).
-		if st, serr := f.c.client.Stat(ctx, p); serr == nil && st.Size != appendFrom {
-			f.c.logf("%s has %d bytes on the server, not the %d it had when opened: another client changed it; uploading this mount's version whole", p, st.Size, appendFrom)
-		} else {
-			err = f.c.client.Append(ctx, p, sp.f, appendFrom, size)
-			if !errors.Is(err, ftpconn.ErrNotSupported) {
-				return err
-			}
-			f.c.debugf("append to %s: %v; uploading the whole file", p, err)
-		}
-		f.mu.Lock()
-		err = sp.fill(ctx, f.c.client, p)
-		f.mu.Unlock()
-		if err != nil {
+// uploadAppend sends only the spool's bytes [from, size), appended to the
+// server's file of from bytes (REST+STOR), where the server can resume
+// uploads and its file still has that size; else the whole file (upload),
+// after fetching what the spool lacks.
+func (f *File) uploadAppend(ctx context.Context, p string, sp *spool, from, size int64) error {
+	// REST+STOR at a size the server's file no longer has would cut off or
+	// overwrite what another client did meanwhile: then the whole file goes
+	// up instead (the last writer wins, whole).
+	if st, serr := f.c.client.Stat(ctx, p); serr == nil && st.Size != from {
+		f.c.logf("%s has %d bytes on the server, not the %d it had when opened: another client changed it; uploading this mount's version whole", p, st.Size, from)
+	} else {
+		err := f.c.client.Append(ctx, p, sp.f, from, size)
+		if !errors.Is(err, ftpconn.ErrNotSupported) {
 			return err
 		}
+		f.c.debugf("append to %s: %v; uploading the whole file", p, err)
 	}
+	f.mu.Lock()
+	err := sp.fill(ctx, f.c.client, p)
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.upload(ctx, p, sp, size)
+}
+
+// upload sends the whole spool (complete: see spool.fill), replaced as
+// the mount's Replace says.
+func (f *File) upload(ctx context.Context, p string, sp *spool, size int64) error {
 	return f.c.replace(ctx, p, sp.f, size, func(tmp string) {
 		f.mu.Lock()
 		sp.jr.Temp = tmp

@@ -26,14 +26,18 @@ const (
 	stateClosing = "closing" // close (or fsync) was called: the spool is the content to upload
 )
 
+// baseAbsent is journal.BaseSize for a file that did not exist on the
+// server when its spool was made (written as -1 in the journal).
+const baseAbsent int64 = -1
+
 // journal is the document beside a spool.
 type journal struct {
 	Server string `json:"server"`
 	Path   string `json:"path"` // the file on the server
 	State  string `json:"state"`
 	// BaseSize and BaseTime are the server's file as it was when the spool
-	// was made or last uploaded (-1: it did not exist; a zero time: not
-	// known). Recover uploads a closing spool only over an unchanged file.
+	// was made or last uploaded (baseAbsent: it did not exist; a zero time:
+	// not known). Recover uploads a closing spool only over an unchanged file.
 	BaseSize int64     `json:"base_size"`
 	BaseTime time.Time `json:"base_time"`
 	// Size, Need, Base and Low are the spool's fields (see spool) at the

@@ -166,5 +166,5 @@ func (c *Core) unchanged(ctx context.Context, j journal) (bool, error) {
 		}
 		return j.BaseTime.IsZero() || e.ModTime.IsZero() || j.BaseTime.Equal(e.ModTime), nil
 	}
-	return j.BaseSize < 0, nil
+	return j.BaseSize == baseAbsent, nil
 }

@@ -98,14 +98,11 @@ func (s *Server) cmdRest(c *ctrlConn, sess *server.Session, param string) {
 	sess.WriteMessage(350, fmt.Sprintf("Restarting at %d. Send STOR or RETR.", n))
 }
 
-// takeRest returns the REST offset, -1 if none, and forgets it.
-func (c *ctrlConn) takeRest() int64 {
-	off := int64(-1)
-	if c.hasRest {
-		off = c.rest
-	}
+// takeRest returns the REST offset and whether there was one, and forgets it.
+func (c *ctrlConn) takeRest() (off int64, ok bool) {
+	off, ok = c.rest, c.hasRest
 	c.rest, c.hasRest = 0, false
-	return off
+	return off, ok
 }
 
 // openData replies 150 and returns the client's data connection, or
@@ -137,7 +134,7 @@ func (s *Server) dropData(c *ctrlConn) {
 
 func (s *Server) cmdRetr(c *ctrlConn, sess *server.Session, param string) {
 	p := sess.BuildPath(param)
-	off := max(c.takeRest(), 0)
+	off, _ := c.takeRest() // 0 without REST
 	f, err := s.fs.openRead(p, off)
 	if err != nil {
 		s.dropData(c)
@@ -146,7 +143,7 @@ func (s *Server) cmdRetr(c *ctrlConn, sess *server.Session, param string) {
 	}
 	defer f.Close()
 	var r io.Reader = f
-	if n := s.shortRead(p); n >= 0 {
+	if n, ok := s.shortRead(p); ok {
 		r = io.LimitReader(f, n)
 	}
 	conn, dp := s.openData(c, sess, p)
@@ -165,7 +162,15 @@ func (s *Server) cmdRetr(c *ctrlConn, sess *server.Session, param string) {
 // cmdStor serves STOR and APPE (told apart by the session's last verb).
 func (s *Server) cmdStor(c *ctrlConn, sess *server.Session, param string) {
 	p := sess.BuildPath(param)
-	f, err := s.fs.openWrite(p, c.takeRest(), c.lastVerb == "APPE")
+	off, rest := c.takeRest()
+	mode := writeTruncate
+	switch {
+	case c.lastVerb == "APPE":
+		mode = writeAppend
+	case rest:
+		mode = writeAt
+	}
+	f, err := s.fs.openWrite(p, mode, off)
 	if err != nil {
 		s.dropData(c)
 		if errors.Is(err, errBadRest) {

@@ -153,12 +153,14 @@ func parseLine(line string) (cmd, param string) {
 	return strings.ToUpper(cmd), param
 }
 
-// shortRead asks Faults.ShortRead; -1 means no fault.
-func (s *Server) shortRead(p string) int64 {
-	if f := s.opts.Faults; f != nil && f.ShortRead != nil {
-		return f.ShortRead(p)
+// shortRead asks Faults.ShortRead: ok means send only n bytes of p.
+func (s *Server) shortRead(p string) (n int64, ok bool) {
+	f := s.opts.Faults
+	if f == nil || f.ShortRead == nil {
+		return 0, false
 	}
-	return -1
+	n = f.ShortRead(p)
+	return n, n >= 0 // a negative result means no fault (Faults.ShortRead)
 }
 
 // failUpload asks Faults.FailUpload; "" means no fault.

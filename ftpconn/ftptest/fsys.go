@@ -178,22 +178,29 @@ func (f *fsys) openRead(p string, off int64) (*os.File, error) {
 	return fl, nil
 }
 
-// openWrite opens file p for an upload. off < 0: create or truncate (STOR).
-// off >= 0: write from there without truncating (REST+STOR); off must not
-// exceed the size. appendMode: write at the end, creating the file (APPE).
-func (f *fsys) openWrite(p string, off int64, appendMode bool) (*os.File, error) {
+// writeMode is how an upload opens its file.
+type writeMode int
+
+const (
+	writeTruncate writeMode = iota // STOR: create or truncate
+	writeAt                        // REST+STOR: write from off on without truncating; off must not exceed the size
+	writeAppend                    // APPE: write at the end, creating the file (a REST before it is ignored)
+)
+
+// openWrite opens file p for an upload, as mode says (off: writeAt's offset).
+func (f *fsys) openWrite(p string, mode writeMode, off int64) (*os.File, error) {
 	flags := os.O_WRONLY | os.O_CREATE
-	switch {
-	case appendMode:
+	switch mode {
+	case writeAppend:
 		flags |= os.O_APPEND
-	case off < 0:
+	case writeTruncate:
 		flags |= os.O_TRUNC
 	}
 	fl, err := f.root.OpenFile(rel(p), flags, 0o644)
 	if err != nil {
 		return nil, fixErr(p, err)
 	}
-	if off >= 0 && !appendMode {
+	if mode == writeAt {
 		fi, err := fl.Stat()
 		if err == nil && off > fi.Size() {
 			err = errBadRest
@@ -226,7 +233,11 @@ func (f *fsys) GetFile(_ *server.Context, p string, off int64) (int64, io.ReadCl
 
 // PutFile implements server.Driver, like GetFile only for completeness.
 func (f *fsys) PutFile(_ *server.Context, p string, r io.Reader, off int64) (int64, error) {
-	fl, err := f.openWrite(p, off, false)
+	mode := writeAt
+	if off < 0 { // goftp.io's "no REST"
+		mode = writeTruncate
+	}
+	fl, err := f.openWrite(p, mode, off)
 	if err != nil {
 		return 0, err
 	}

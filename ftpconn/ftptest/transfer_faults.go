@@ -459,16 +459,13 @@ func (sl *slot) relay(src, dst net.Conn, cut *Cut) {
 		dst.Close()
 		<-dstGone
 	}()
-	limit := int64(-1)
-	if cut != nil {
-		limit = cut.After
-	}
+	limited := cut != nil && cut.After >= 0 // else relay everything
 	buf := make([]byte, 32<<10)
 	var sent int64
-	for limit < 0 || sent < limit {
+	for !limited || sent < cut.After {
 		b := buf
-		if limit >= 0 && int64(len(b)) > limit-sent {
-			b = b[:limit-sent]
+		if limited && int64(len(b)) > cut.After-sent {
+			b = b[:cut.After-sent]
 		}
 		n, err := src.Read(b)
 		if n > 0 {
