@@ -18,7 +18,7 @@ func TestFailedListingHeld(t *testing.T) {
 	d, fake, clk := setup(t, time.Second)
 	fake.WriteFile("/dir/f", []byte("x"))
 	ctx := context.Background()
-	timeout := &ftpconn.ReplyError{Op: "LIST", Path: "/dir", Msg: "i/o timeout", Kind: ftpconn.ErrTransient,
+	timeout := &ftpconn.NoReplyError{Op: "LIST", Path: "/dir", Msg: "i/o timeout", Kind: ftpconn.ErrTransient,
 		Err: &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}}
 
 	fake.Fail("List", timeout)
@@ -49,7 +49,7 @@ func TestFailedListingHeld(t *testing.T) {
 
 	// A refused connection is not held: a restarted server shows at once.
 	clk.advance(2 * time.Second)
-	refused := &ftpconn.ReplyError{Op: "connect", Msg: "connection refused", Kind: ftpconn.ErrTransient,
+	refused := &ftpconn.NoReplyError{Op: "connect", Msg: "connection refused", Kind: ftpconn.ErrTransient,
 		Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}
 	fake.Fail("List", refused)
 	if _, err := d.List(ctx, "/dir"); err == nil {

@@ -19,8 +19,12 @@ func TestToErrno(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 	timeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	// A failure without a reply maps like a reply of the same kind.
 	wrapped := func(kind, cause error) error {
-		return &ftpconn.ReplyError{Op: "LIST", Path: "/d", Msg: "x", Kind: kind, Err: cause}
+		return &ftpconn.NoReplyError{Op: "LIST", Path: "/d", Msg: "x", Kind: kind, Err: cause}
+	}
+	reply := func(kind error) error {
+		return &ftpconn.ReplyError{Op: "LIST", Path: "/d", Code: 550, Msg: "x", Kind: kind}
 	}
 	for _, c := range []struct {
 		name string
@@ -28,6 +32,12 @@ func TestToErrno(t *testing.T) {
 		want syscall.Errno
 	}{
 		{"not found", wrapped(ftpconn.ErrNotFound, nil), syscall.ENOENT},
+		{"reply not found", reply(ftpconn.ErrNotFound), syscall.ENOENT},
+		{"reply permission", reply(ftpconn.ErrPermission), syscall.EACCES},
+		{"reply refused", reply(ftpconn.ErrRefused), syscall.EIO},
+		{"short transfer", wrapped(ftpconn.ErrShortTransfer, nil), syscall.EIO},
+		{"not supported", wrapped(ftpconn.ErrNotSupported, nil), syscall.ENOTSUP},
+		{"invalid name", wrapped(ftpconn.ErrInvalidName, nil), syscall.EINVAL},
 		{"permission", wrapped(ftpconn.ErrPermission, nil), syscall.EACCES},
 		{"exists", wrapped(ftpconn.ErrExists, nil), syscall.EEXIST},
 		{"no space", wrapped(ftpconn.ErrNoSpace, nil), syscall.ENOSPC},

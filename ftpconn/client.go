@@ -239,7 +239,7 @@ func (c *client) ModTime(ctx context.Context, p string) (time.Time, error) {
 	var t time.Time
 	err := c.do(ctx, "MDTM", p, func(cn *conn, _ bool) error {
 		if !cn.sc.IsGetTimeSupported() {
-			return &ReplyError{Op: "MDTM", Path: p, Msg: "server has no MDTM", Kind: ErrNotSupported}
+			return &NoReplyError{Op: "MDTM", Path: p, Msg: "server has no MDTM", Kind: ErrNotSupported}
 		}
 		var err error
 		t, err = cn.sc.GetTime(p)
@@ -251,7 +251,7 @@ func (c *client) ModTime(ctx context.Context, p string) (time.Time, error) {
 func (c *client) SetTime(ctx context.Context, p string, t time.Time) error {
 	return c.do(ctx, "MFMT", p, func(cn *conn, _ bool) error {
 		if !cn.sc.IsSetTimeSupported() {
-			return &ReplyError{Op: "MFMT", Path: p, Msg: "server cannot set times", Kind: ErrNotSupported}
+			return &NoReplyError{Op: "MFMT", Path: p, Msg: "server cannot set times", Kind: ErrNotSupported}
 		}
 		if _, mfmt := cn.feat["MFMT"]; !mfmt && c.cfg.TimeZone != nil {
 			return cn.setTimeLocal(ctx, p, t, c.cfg.TimeZone) // see timezone.go
@@ -265,13 +265,23 @@ func (c *client) Close() error {
 	return nil
 }
 
-// refine replaces the sentinel of a 550/553-style reply error once the
-// caller found out what the reply meant. A reply that said the line was
-// too long keeps saying so.
+// refine replaces the sentinel of a 550/553-style reply error (or of a
+// failure without a reply, such as a short transfer) once the caller
+// found out what it meant. A reply that said the line was too long keeps
+// saying so.
 func refine(err error, kind error) error {
 	var re *ReplyError
-	if errors.As(err, &re) && re.Kind != ErrNameTooLong {
+	if errors.As(err, &re) {
+		if re.Kind == ErrNameTooLong {
+			return err
+		}
 		cp := *re
+		cp.Kind = kind
+		return &cp
+	}
+	var ne *NoReplyError
+	if errors.As(err, &ne) && ne.Kind != ErrNameTooLong {
+		cp := *ne
 		cp.Kind = kind
 		return &cp
 	}

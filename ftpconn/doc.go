@@ -20,7 +20,9 @@
 //     silent server fails each call within Config.Timeout.
 //   - Errors. Replies become sentinel errors (ErrNotFound, ErrPermission,
 //     ...) in one table (classify, errors.go), wrapped in *ReplyError, which
-//     keeps the server's words. A path too long for the server's command
+//     keeps the server's words. Failures that are no reply (a refusal made
+//     here, a short transfer, a dead connection) are *NoReplyError, of the
+//     same kinds. A path too long for the server's command
 //     line fails with ErrNameTooLong before anything is sent. A 550 is
 //     ambiguous in FTP; operations that get one look at the parent listing to
 //     tell "missing" from "refused". Nothing here knows about errno: package

@@ -63,7 +63,7 @@ type codecClient struct {
 func (c *codecClient) toServer(op, p string) (string, error) {
 	out, err := c.enc.NewEncoder().String(p)
 	if err != nil {
-		return "", &ReplyError{Op: op, Path: p, Msg: "name cannot be written in the server's encoding", Kind: ErrInvalidName}
+		return "", &NoReplyError{Op: op, Path: p, Msg: "name cannot be written in the server's encoding", Kind: ErrInvalidName}
 	}
 	return out, nil
 }

@@ -33,14 +33,15 @@ var (
 	ErrRefused = errors.New("refused by the server")
 )
 
-// ReplyError is a failed FTP operation with the server's reply.
+// ReplyError is a failed FTP operation with the server's reply: the
+// reply's code and text, and the kind classify gave it.
 type ReplyError struct {
 	Op   string // FTP command or operation, e.g. "STOR"
 	Path string
-	Code int    // reply code, 0 when the failure was not a reply
-	Msg  string // reply text or cause
+	Code int    // reply code; 0 in a few errors of dialing and transfers not yet moved to NoReplyError
+	Msg  string // reply text
 	Kind error  // one of the sentinels above
-	Err  error  // the underlying failure, when there was one (a timeout, say)
+	Err  error  // the underlying failure, when there was one
 }
 
 func (e *ReplyError) Error() string {
@@ -53,6 +54,29 @@ func (e *ReplyError) Error() string {
 // Unwrap gives both the sentinel and the cause: errors.Is(err, ErrNotFound)
 // and errors.Is(err, os.ErrDeadlineExceeded) both work.
 func (e *ReplyError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+// NoReplyError is a failed operation that is no reply of the server: a
+// check made here before sending (a command the server lacks, a name it
+// cannot take), a transfer that came out short, a connection that failed
+// or went silent. It has the same kinds as ReplyError (errors.Is works
+// alike) and no reply code.
+type NoReplyError struct {
+	Op   string // FTP command or operation, e.g. "STOR"
+	Path string
+	Msg  string // what went wrong
+	Kind error  // one of the sentinels above
+	Err  error  // the underlying failure, when there was one (a timeout, say)
+}
+
+func (e *NoReplyError) Error() string { return fmt.Sprintf("%s %s: %s", e.Op, e.Path, e.Msg) }
+
+// Unwrap gives both the sentinel and the cause, like ReplyError's.
+func (e *NoReplyError) Unwrap() []error {
 	if e.Err == nil {
 		return []error{e.Kind}
 	}
@@ -116,26 +140,28 @@ func classify(cmd string, code int, msg string) error {
 	return ErrRefused // a reply this package did not expect (1xx, 2xx, 3xx as a failure)
 }
 
-// wrap turns any error from the library into a *ReplyError. It returns nil
-// for nil and leaves an existing *ReplyError alone. op is the command sent
-// (the first word decides, see classify).
+// wrap turns any error from the library into a *ReplyError (a reply) or
+// a *NoReplyError (a refusal made here, a connection failure). It returns
+// nil for nil and leaves an existing *ReplyError or *NoReplyError alone.
+// op is the command sent (the first word decides, see classify).
 func wrap(op, path string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var re *ReplyError
-	if errors.As(err, &re) {
+	var ne *NoReplyError
+	if errors.As(err, &re) || errors.As(err, &ne) {
 		return err
 	}
 	if errors.Is(err, ftp.ErrInvalidCommand) {
-		return &ReplyError{Op: op, Path: path, Msg: "name contains CR or LF", Kind: ErrInvalidName}
+		return &NoReplyError{Op: op, Path: path, Msg: "name contains CR or LF", Kind: ErrInvalidName}
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) {
 		cmd, _, _ := strings.Cut(op, "/")
 		return &ReplyError{Op: op, Path: path, Code: te.Code, Msg: te.Msg, Kind: classify(cmd, te.Code, te.Msg)}
 	}
-	return &ReplyError{Op: op, Path: path, Msg: err.Error(), Kind: ErrTransient, Err: err}
+	return &NoReplyError{Op: op, Path: path, Msg: err.Error(), Kind: ErrTransient, Err: err}
 }
 
 // connKeeper is a failure that is no reply and still leaves the connection
@@ -166,6 +192,10 @@ func connBroken(err error) bool {
 			return re.Code == 421
 		}
 		return re.Kind == ErrTransient
+	}
+	var ne *NoReplyError
+	if errors.As(err, &ne) {
+		return ne.Kind == ErrTransient
 	}
 	return true
 }

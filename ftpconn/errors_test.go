@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/jlaffaye/ftp"
 )
 
 // TestClassify is the reply table: code, and where it matters the command
@@ -118,5 +120,34 @@ func TestCheckPath(t *testing.T) {
 	}
 	if err := checkPath("LIST", ok+"b"); !errors.Is(err, ErrNameTooLong) {
 		t.Errorf("%d bytes: %v, want ErrNameTooLong", len(ok)+1, err)
+	}
+}
+
+// TestReplyOrNot: wrap makes a *ReplyError of a reply only; a refusal made here and a failed
+// connection become *NoReplyError with the same kinds, causes and text as before.
+func TestReplyOrNot(t *testing.T) {
+	reset := &net.OpError{Op: "read", Err: errors.New("connection reset by peer")}
+	var re *ReplyError
+	var ne *NoReplyError
+
+	err := wrap("STOR", "/f", &textproto.Error{Code: 550, Msg: "Permission denied"})
+	if !errors.As(err, &re) || re.Code != 550 || !errors.Is(err, ErrPermission) || errors.As(err, &ne) {
+		t.Errorf("a 550 reply: %#v", err)
+	}
+	err = wrap("LIST", "/d", reset)
+	if errors.As(err, &re) || !errors.As(err, &ne) || !errors.Is(err, ErrTransient) || !errors.Is(err, reset) ||
+		err.Error() != "LIST /d: "+reset.Error() || !connBroken(err) || !retryable(err) {
+		t.Errorf("a reset: %#v (%v)", err, err)
+	}
+	err = wrap("STOR", "/a\nb", ftp.ErrInvalidCommand)
+	if errors.As(err, &re) || !errors.As(err, &ne) || !errors.Is(err, ErrInvalidName) || connBroken(err) {
+		t.Errorf("CR/LF in a name: %#v", err)
+	}
+	if again := wrap("RETR", "/x", err); again != err {
+		t.Errorf("wrap changed a NoReplyError: %v", again)
+	}
+	short := &NoReplyError{Op: "STOR", Path: "/f", Msg: "file missing after upload", Kind: ErrShortTransfer}
+	if r := refine(short, ErrNotSupported); !errors.Is(r, ErrNotSupported) || errors.Is(r, ErrShortTransfer) || !errors.Is(short, ErrShortTransfer) {
+		t.Errorf("refine of a NoReplyError: %v", r)
 	}
 }

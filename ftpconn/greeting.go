@@ -49,8 +49,8 @@ const (
 )
 
 // ProtocolError says the server speaks another protocol than the one the
-// connection expects. It is returned wrapped in a *ReplyError of Kind
-// ErrTransient or ErrTLS.
+// connection expects. It is returned wrapped in an error of Kind
+// ErrTransient or ErrTLS (errors.As finds it).
 type ProtocolError struct {
 	Kind ProtoKind
 	What string // "an SSH server (SSH-2.0-OpenSSH_9.2p1)", for messages
@@ -221,5 +221,5 @@ func protocolMismatch(cfg *Config, err error) error {
 	if kind.Kind == ProtoOther {
 		return nil
 	}
-	return &ReplyError{Op: "connect", Path: cfg.Addr, Msg: kind.Error(), Kind: ErrTLS, Err: kind}
+	return &NoReplyError{Op: "connect", Path: cfg.Addr, Msg: kind.Error(), Kind: ErrTLS, Err: kind}
 }

@@ -40,7 +40,7 @@ func unknownCommand(code int, msg string) bool {
 // Chmod sets the permission bits (mode & 0o7777) of p with SITE CHMOD.
 func (c *client) Chmod(ctx context.Context, p string, mode uint32) error {
 	if c.site.noChmod.Load() {
-		return &ReplyError{Op: "SITE CHMOD", Path: p, Msg: "server has no SITE CHMOD", Kind: ErrNotSupported}
+		return &NoReplyError{Op: "SITE CHMOD", Path: p, Msg: "server has no SITE CHMOD", Kind: ErrNotSupported}
 	}
 	return c.do(ctx, "SITE CHMOD", p, func(cn *conn, _ bool) error {
 		code, msg, err := cn.Cmd(ctx, fmt.Sprintf("SITE CHMOD %o %s", mode&0o7777, p))
@@ -54,11 +54,11 @@ func (c *client) Chmod(ctx context.Context, p string, mode uint32) error {
 // Symlink makes p a symbolic link to target with SITE SYMLINK.
 func (c *client) Symlink(ctx context.Context, target, p string) error {
 	if c.site.noSymlink.Load() {
-		return &ReplyError{Op: "SITE SYMLINK", Path: p, Msg: "server has no SITE SYMLINK", Kind: ErrNotSupported}
+		return &NoReplyError{Op: "SITE SYMLINK", Path: p, Msg: "server has no SITE SYMLINK", Kind: ErrNotSupported}
 	}
 	if strings.ContainsAny(target, " \t") {
 		// SITE SYMLINK splits its arguments at spaces.
-		return &ReplyError{Op: "SITE SYMLINK", Path: p, Msg: "a target with spaces cannot be sent", Kind: ErrInvalidName}
+		return &NoReplyError{Op: "SITE SYMLINK", Path: p, Msg: "a target with spaces cannot be sent", Kind: ErrInvalidName}
 	}
 	return c.do(ctx, "SITE SYMLINK", p, func(cn *conn, retry bool) error {
 		code, msg, err := cn.Cmd(ctx, "SITE SYMLINK "+target+" "+p)

@@ -272,12 +272,16 @@ func describeDialError(c *config, err error) string {
 		user = "anonymous"
 	}
 	var re *ftpconn.ReplyError
+	var ne *ftpconn.NoReplyError
 	msg := err.Error()
-	if errors.As(err, &re) {
+	switch {
+	case errors.As(err, &re):
 		msg = re.Msg
 		if re.Code != 0 {
 			msg = fmt.Sprintf("%d %s", re.Code, re.Msg)
 		}
+	case errors.As(err, &ne):
+		msg = ne.Msg
 	}
 	var pe *ftpconn.ProtocolError
 	switch {
