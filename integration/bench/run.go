@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -147,19 +146,6 @@ func transferTimeout(size int64) time.Duration {
 	return time.Minute + time.Duration(size/(5<<20))*time.Second
 }
 
-// processAlive reports whether pid exists and is not a zombie.
-func processAlive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] != 'Z'
-	}
-	return true
-}
-
 // rssKiB reads VmRSS of pid (resident now), in KiB.
 func rssKiB(pid int) (int64, bool) { return procStatusKiB(pid, "VmRSS") }
 
@@ -217,57 +203,4 @@ func sampleRSS(pid int) *rssSampler {
 func (s *rssSampler) stop() int64 {
 	close(s.stopc)
 	return <-s.done
-}
-
-// isMounted reports whether dir is a mount point, from /proc/mounts.
-func isMounted(dir string) bool {
-	data, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 3 && f[1] == dir {
-			return true
-		}
-	}
-	return false
-}
-
-// mountsUnder lists the mount points at or below dir.
-func mountsUnder(dir string) []string {
-	data, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 3 && (f[1] == dir || strings.HasPrefix(f[1], dir+"/")) {
-			out = append(out, f[1])
-		}
-	}
-	return out
-}
-
-// abortFUSE aborts the FUSE connection behind the mount at dir through the fusectl filesystem:
-// every request waiting on it fails, which frees processes stuck in a hung mount.
-func (b *bench) abortFUSE(dir string) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		// 36 35 0:52 / /tmp/x rw,... - fuse.ftpmount ...
-		f := strings.Fields(line)
-		if len(f) < 5 || f[4] != dir {
-			continue
-		}
-		_, minor, _ := strings.Cut(f[2], ":")
-		const fusectl = "/sys/fs/fuse/connections"
-		if _, err := os.Stat(filepath.Join(fusectl, minor)); err != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			exec.CommandContext(ctx, "mount", "-t", "fusectl", "fusectl", fusectl).Run()
-			cancel()
-		}
-		os.WriteFile(filepath.Join(fusectl, minor, "abort"), []byte("1"), 0o200)
-	}
 }

@@ -165,3 +165,10 @@ func (s *Server) CheckLogin() error {
 	_, err = c.Cmd(221, "QUIT")
 	return err
 }
+
+// CheckLoginAt is CheckLogin at addr instead of s.Addr: through a proxy in front of s.
+func (s *Server) CheckLoginAt(addr string) error {
+	via := *s
+	via.Addr = addr
+	return via.CheckLogin()
+}
