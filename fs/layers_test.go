@@ -15,12 +15,14 @@ import (
 const module = "github.com/ftpmount/ftpmount/"
 
 // layers says which packages of this module each package (its non-test files) may import:
-// imports run cmd → fs → core → cache → ftpconn, and only fs knows FUSE.
+// imports run cmd → fs → core → cache → ftpconn, and only fs knows FUSE. cmd also builds the
+// ftpconn client it hands to fs.Mount.
 var layers = map[string][]string{
-	"fs":      {"fs/core", "ftpconn"}, // ftpconn only for types and error kinds (TestFsUsesOnlyFtpconnTypes)
-	"fs/core": {"cache", "ftpconn"},
-	"cache":   {"ftpconn"},
-	"ftpconn": {},
+	"cmd/ftpmount": {"fs", "ftpconn"},      // ftpconn: it dials the client that fs serves
+	"fs":           {"fs/core", "ftpconn"}, // ftpconn only for types and error kinds (TestFsUsesOnlyFtpconnTypes)
+	"fs/core":      {"cache", "ftpconn"},
+	"cache":        {"ftpconn"},
+	"ftpconn":      {},
 }
 
 // imports are the import paths of the non-test Go files in dir (relative to the module root).

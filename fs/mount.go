@@ -52,6 +52,16 @@ type Options struct {
 	Now         func() time.Time
 }
 
+// Replace says how new content takes a file's place (core.Replace).
+type Replace = core.Replace
+
+// The ways of Replace (see core).
+const (
+	ReplaceSafe    = core.ReplaceSafe
+	ReplaceAtomic  = core.ReplaceAtomic
+	ReplaceInPlace = core.ReplaceInPlace
+)
+
 // mount is the state shared by all nodes of one mount.
 type mount struct {
 	opts    Options

@@ -2,11 +2,11 @@ package fs
 
 import (
 	"os"
-
-	"github.com/ftpmount/ftpmount/fs/core"
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/ftpmount/ftpmount/fs/core"
 )
 
 // Status is what a mount can tell about itself for `ftpmount status`,
@@ -30,6 +30,10 @@ type RecoveryFile struct {
 	Size int64     `json:"size"`
 	Kept time.Time `json:"kept"`
 }
+
+// UploadTarget is the file that an upload under the temporary name p
+// replaces, and whether p is such a name (core.TempTarget).
+func UploadTarget(p string) (string, bool) { return core.TempTarget(p) }
 
 // Status reads the recovery folder (it may be shared by several mounts:
 // everything in it is listed). A folder not created yet is empty.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ftpmount/ftpmount/fs/core"
+	"github.com/ftpmount/ftpmount/fs"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
@@ -119,10 +119,10 @@ var options = []option{
 		on:   func(c *config) { c.DisableEPSV = true }},
 	{name: "atomic", kind: optFlag,
 		help: "appends too go through a temporary name, so readers never see a part of the appended bytes",
-		on:   func(c *config) { c.Replace = core.ReplaceAtomic }},
+		on:   func(c *config) { c.Replace = fs.ReplaceAtomic }},
 	{name: "inplace", kind: optFlag,
 		help: "store onto the file itself instead of a temporary name renamed over it (servers without RNFR/RNTO, or quotas that cannot hold two copies)",
-		on:   func(c *config) { c.Replace = core.ReplaceInPlace }},
+		on:   func(c *config) { c.Replace = fs.ReplaceInPlace }},
 	{name: "writeback", kind: optFlag,
 		help: "close returns once the data is safe in the spool on local disk; uploads run in the background (fsync and unmount still wait; a crash is finished at the next mount)",
 		on:   func(c *config) { c.Writeback = true }},

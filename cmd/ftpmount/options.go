@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ftpmount/ftpmount/fs/core"
+	"github.com/ftpmount/ftpmount/fs"
 )
 
 // config is everything the command line says.
@@ -31,9 +31,9 @@ type config struct {
 	LogFile     string
 	user        string // -o user=, applied to Source
 	Umask       int
-	DefaultPerm bool         // default_permissions: the kernel checks modes
-	Replace     core.Replace // how new content takes a file's place (atomic, inplace)
-	Writeback   bool         // close returns once the content is durable in the spool
+	DefaultPerm bool       // default_permissions: the kernel checks modes
+	Replace     fs.Replace // how new content takes a file's place (atomic, inplace)
+	Writeback   bool       // close returns once the content is durable in the spool
 	Encoding    string
 	TimeZone    string // -o timezone: the zone of the server's LIST times
 	DisableEPSV bool

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ftpmount/ftpmount/fs"
-	"github.com/ftpmount/ftpmount/fs/core"
 	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
@@ -200,18 +199,14 @@ func printStatus(w io.Writer, r statusReport) {
 }
 
 // displayPath names an upload by the file the user wrote: new content goes
-// up under a temporary name beside it (see core.IsTempName), shown as
+// up under a temporary name beside it (see fs.UploadTarget), shown as
 // "/dir/NAME (as .NAME.ftpmount-...part)".
 func displayPath(p string) string {
-	base := path.Base(p)
-	if _, ok := core.IsTempName(base); !ok {
+	target, ok := fs.UploadTarget(p)
+	if !ok {
 		return p
 	}
-	name := strings.TrimPrefix(base, ".")
-	if i := strings.LastIndex(name, ".ftpmount-"); i > 0 {
-		name = name[:i]
-	}
-	return path.Join(path.Dir(p), name) + " (as " + base + ")"
+	return target + " (as " + path.Base(p) + ")"
 }
 
 // progress is "1.5 MiB of 10.0 MiB (15%)".

@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -49,4 +50,19 @@ func IsTempName(name string) (started time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(secs, 0), true
+}
+
+// TempTarget is the path of the file that an upload under the temporary
+// name p (a full path) replaces, its name cut as tempName cut it, and
+// whether p is such a name.
+func TempTarget(p string) (string, bool) {
+	base := path.Base(p)
+	if _, ok := IsTempName(base); !ok {
+		return "", false
+	}
+	name := strings.TrimPrefix(base, ".")
+	if i := strings.LastIndex(name, ".ftpmount-"); i > 0 {
+		name = name[:i]
+	}
+	return path.Join(path.Dir(p), name), true
 }
