@@ -38,20 +38,21 @@ func (b *bench) register(m *mountInst) {
 	b.mounts[m.dir] = m
 }
 
-// ftpmountArgs is the command line that mounts ep at dir.
-func (b *bench) ftpmountArgs(ep endpoint, dir string) []string {
-	return []string{b.bin, ep.url("/"), dir, "-o", "logfile=" + filepath.Join(b.work, "ftpmount.log")}
+// ftpmountArgs is the command line that mounts ep at dir, with the -o options opts.
+func (b *bench) ftpmountArgs(ep endpoint, dir string, opts ...string) []string {
+	o := strings.Join(append([]string{"logfile=" + filepath.Join(b.work, "ftpmount.log")}, opts...), ",")
+	return []string{b.bin, ep.url("/"), dir, "-o", o}
 }
 
 // mountFtpmount mounts ep with ftpmount (daemonized; it returns once the mount answers).
-func (b *bench) mountFtpmount(ep endpoint) (*mountInst, error) {
+func (b *bench) mountFtpmount(ep endpoint, opts ...string) (*mountInst, error) {
 	dir, err := b.newMountDir()
 	if err != nil {
 		return nil, err
 	}
 	m := &mountInst{tool: toolFtpmount, dir: dir}
 	b.register(m)
-	r := b.run(2*time.Minute, nil, b.ftpmountArgs(ep, dir)...)
+	r := b.run(2*time.Minute, nil, b.ftpmountArgs(ep, dir, opts...)...)
 	if r.err != nil {
 		b.unmount(m)
 		return nil, fmt.Errorf("ftpmount: %v", r.Error())

@@ -241,8 +241,8 @@ func (b *bench) markdown(table string) string {
   the cold ls -l less its VmRSS when idle, divided by the entries; peak RSS: its VmHWM.
 - RT/op: ftpmount's median time / (2 × the one-way latency) / the operations of one run (preads, files
   copied, directories listed): about how many round trips each operation costs.
-- Write-back (` + "`-o writeback`" + ` against rclone's --vfs-cache-mode writes): not measured yet; its rows
-  come with the option.
+- Write-back (` + "`-o writeback`" + `, row cp-wb): close returns once the data is in the local spool, so
+  ftpmount's time, like rclone's, runs until every file is on the server with its full size.
 
 ## Command lines
 
@@ -296,7 +296,7 @@ func (b *bench) caveats() []string {
 				" So the warm ratio at this latency says little.", fmtLat(ep.lat), fmtSec(warm)))
 		}
 	}
-	for _, id := range []string{"write-mid", "cp"} {
+	for _, id := range []string{"write-mid", "cp", "cp-wb"} {
 		for _, ep := range b.endpoints {
 			if len(b.res.cell(ep.lat, id, toolRclone).samples) > 0 {
 				out = append(out, "rclone's write times run until the data is on the server. Its commands return earlier"+
