@@ -13,7 +13,7 @@
 // and logs, starting the process in a process group of its own with its output in one file,
 // waiting for the greeting (over TLS for the TLS kinds, checking the certificate against the test
 // CA), retrying when a port was taken in between, and stopping it with every process it forked
-// ([Server.Stop]). What differs is a [program] per server, one file each: vsftpd.go, proftpd.go,
+// ([Server.Stop]). What differs is a program description per server (type program), one file each: vsftpd.go, proftpd.go,
 // pureftpd.go, pyftpdlib.go, inetd.go. A program names the files it needs, writes its
 // configuration and returns the command to run.
 //
