@@ -33,9 +33,6 @@ func (r Result) String() string {
 	return fmt.Sprintf("`%s`: %s\nstdout: %q\nstderr: %q", r.Cmd, status, Clip(r.Stdout), Clip(r.Stderr))
 }
 
-// Error is r.String() when the command failed, for returning a Result as an error.
-func (r Result) Error() string { return r.String() }
-
 // Clip shortens long output for failure messages: its first and last 1000 bytes.
 func Clip(s string) string {
 	const limit = 2000
