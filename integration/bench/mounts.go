@@ -1,14 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // mountInst is one live mount of ftpmount or rclone.
@@ -38,28 +40,34 @@ func (b *bench) register(m *mountInst) {
 	b.mounts[m.dir] = m
 }
 
-// ftpmountArgs is the command line that mounts ep at dir, with the -o options opts.
-func (b *bench) ftpmountArgs(ep endpoint, dir string, opts ...string) []string {
-	o := strings.Join(append([]string{"logfile=" + filepath.Join(b.work, "ftpmount.log")}, opts...), ",")
-	return []string{b.bin, ep.url("/"), dir, "-o", o}
+// ftpmountOpts are the -o options of a mount with the options opts: the run's log file, then opts.
+func (b *bench) ftpmountOpts(opts ...string) []string {
+	return append([]string{"logfile=" + filepath.Join(b.work, "ftpmount.log")}, opts...)
 }
 
-// mountFtpmount mounts ep with ftpmount (daemonized; it returns once the mount answers).
+// ftpmountArgs is the command line that mounts ep at dir, with the -o options opts (what
+// mountFtpmount runs, for the report).
+func (b *bench) ftpmountArgs(ep endpoint, dir string, opts ...string) []string {
+	return []string{b.bin, ep.url("/"), dir, "-o", strings.Join(b.ftpmountOpts(opts...), ",")}
+}
+
+// mountFtpmount mounts ep with ftpmount (harness.Mount: the command returns once the daemon has
+// mounted) and checks that the mount answers.
 func (b *bench) mountFtpmount(ep endpoint, opts ...string) (*mountInst, error) {
+	if b.stopping.Load() {
+		return nil, errStopping
+	}
 	dir, err := b.newMountDir()
 	if err != nil {
 		return nil, err
 	}
 	m := &mountInst{tool: toolFtpmount, dir: dir}
 	b.register(m)
-	r := b.run(2*time.Minute, nil, b.ftpmountArgs(ep, dir, opts...)...)
-	if r.err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := harness.Mount(ctx, b.bin, ep.url("/"), dir, b.ftpmountOpts(opts...)...); err != nil {
 		b.unmount(m)
-		return nil, fmt.Errorf("ftpmount: %v", r.Error())
-	}
-	if !isMounted(dir) {
-		b.unmount(m)
-		return nil, fmt.Errorf("ftpmount exited 0 but %s is not mounted", dir)
+		return nil, fmt.Errorf("ftpmount: %v", err)
 	}
 	m.pid = b.findDaemon(dir)
 	if m.pid == 0 {
@@ -68,17 +76,12 @@ func (b *bench) mountFtpmount(ep endpoint, opts ...string) (*mountInst, error) {
 	return m, b.answers(m)
 }
 
-// findDaemon finds ftpmount's background process for dir: pgrep -f on the mount point, keeping the
-// process whose executable is the measured binary (dd and ls name the mount point too).
+// findDaemon finds ftpmount's background process for dir: the process whose command line names
+// the mount point and whose executable is the measured binary (dd and ls name the mount point too).
 func (b *bench) findDaemon(dir string) int {
-	r := b.run(10*time.Second, nil, "pgrep", "-f", dir)
-	for _, f := range strings.Fields(r.stdout) {
-		pid, err := strconv.Atoi(f)
-		if err != nil {
-			continue
-		}
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == b.bin {
-			return pid
+	for _, p := range harness.ProcessesMatching(dir) {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", p.PID)); err == nil && exe == b.bin {
+			return p.PID
 		}
 	}
 	return 0
@@ -86,7 +89,7 @@ func (b *bench) findDaemon(dir string) int {
 
 // rcloneArgs is the command line that mounts ep at dir with rclone.
 func (b *bench) rcloneArgs(ep endpoint, dir, cacheMode string) []string {
-	remote := fmt.Sprintf(":ftp,host=%s,port=%d,user=%s,pass=%s:", ep.host, ep.port, ftpUser, b.rclonePass)
+	remote := fmt.Sprintf(":ftp,host=%s,port=%d,user=%s,pass=%s:", ep.host, ep.port, harness.User, b.rclonePass)
 	args := []string{"rclone", "mount", remote, dir,
 		"--config", filepath.Join(b.work, "rclone.conf"),
 		"--cache-dir", filepath.Join(b.work, "rclone-cache"),
@@ -125,11 +128,11 @@ func (b *bench) mountRclone(ep endpoint, cacheMode string) (*mountInst, error) {
 	go func() { cmd.Wait(); close(m.exited) }()
 	b.register(m)
 	deadline := time.Now().Add(30 * time.Second)
-	for !isMounted(dir) {
+	for !harness.IsMounted(dir) {
 		select {
 		case <-m.exited:
 			b.unmount(m)
-			return nil, fmt.Errorf("rclone mount exited: %s", tailFile(filepath.Join(b.work, "rclone.log"), 5))
+			return nil, fmt.Errorf("rclone mount exited: %s", harness.Tail(filepath.Join(b.work, "rclone.log"), 5))
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -145,8 +148,8 @@ func (b *bench) answers(m *mountInst) error {
 	return b.run(30*time.Second, nil, "stat", "-c", "%i", m.dir).errOf()
 }
 
-// unmount unmounts m (fusermount3 -u, retried; then abort and -uz), waits for its process to exit
-// (killing it after 15 s), and removes the mount point. Safe to call twice.
+// unmount unmounts m (harness.Unmount: fusermount3 -u, retried; then abort and -uz), waits for its
+// process to exit (killing it after 15 s), and removes the mount point. Safe to call twice.
 func (b *bench) unmount(m *mountInst) {
 	b.mu.Lock()
 	_, live := b.mounts[m.dir]
@@ -155,18 +158,10 @@ func (b *bench) unmount(m *mountInst) {
 	if !live {
 		return
 	}
-	if isMounted(m.dir) {
-		for range 5 {
-			if b.runAlways(30*time.Second, nil, "fusermount3", "-u", m.dir).err == nil || !isMounted(m.dir) {
-				break
-			}
-			time.Sleep(300 * time.Millisecond)
-		}
-		if isMounted(m.dir) {
-			b.logf("%s will not unmount: aborting it and unmounting lazily", m.dir)
-			b.abortFUSE(m.dir)
-			b.runAlways(30*time.Second, nil, "fusermount3", "-u", "-z", m.dir)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := harness.Unmount(ctx, m.dir); err != nil {
+		b.logf("%s would not unmount, so it was aborted and unmounted lazily: %v", m.dir, err)
 	}
 	switch {
 	case m.exited != nil:
@@ -182,15 +177,15 @@ func (b *bench) unmount(m *mountInst) {
 		}
 	case m.pid > 0:
 		deadline := time.Now().Add(15 * time.Second)
-		for processAlive(m.pid) && time.Now().Before(deadline) {
+		for harness.ProcessAlive(m.pid) && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		if processAlive(m.pid) {
+		if harness.ProcessAlive(m.pid) {
 			b.logf("%s: ftpmount (pid %d) still running 15 s after unmounting: killed", m.dir, m.pid)
 			syscall.Kill(m.pid, syscall.SIGKILL)
 		}
 	}
-	if !isMounted(m.dir) {
+	if !harness.IsMounted(m.dir) {
 		os.Remove(m.dir)
 	}
 }
@@ -204,19 +199,6 @@ func (b *bench) abortAllMounts() {
 	}
 	b.mu.Unlock()
 	for _, d := range dirs {
-		b.abortFUSE(d)
+		harness.AbortFUSE(d)
 	}
-}
-
-// tailFile returns the last n lines of a file.
-func tailFile(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -89,7 +89,7 @@ func (b *bench) setup(binFlag string) error {
 	if b.root, err = moduleRoot(); err != nil {
 		return err
 	}
-	for _, tool := range []string{"curl", "rclone", "vsftpd", "fusermount3", "dd", "ls", "find", "cp", "pgrep"} {
+	for _, tool := range []string{"curl", "rclone", "vsftpd", "fusermount3", "dd", "ls", "find", "cp"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is missing (make bench installs it: scripts/bench.sh)", tool)
 		}
