@@ -123,6 +123,14 @@ func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.sp == nil && has {
+		// The last writer left between the two locks (the kernel's RELEASE
+		// of a closed handle meeting this OPEN): e was not looked up.
+		f.mu.Unlock()
+		err := f.OpenWrite(ctx, trunc)
+		f.mu.Lock()
+		return err
+	}
 	if f.sp == nil {
 		sp, err := newSpool(f.c.cfg.SpoolDir)
 		if err != nil {
