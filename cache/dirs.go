@@ -58,6 +58,19 @@ const minLookupAge = time.Second
 // listing's own duration when that is longer.
 const slowListingFactor = 4
 
+// A listing is also trusted for as long as its first readdir pass took to
+// hand it to the kernel, on top of the above (see Snapshot.Handed): the
+// entry and attribute timeouts the kernel gets count from when each
+// entry was handed over, not from when the listing arrived. Handing a
+// directory of 200,000 entries to the kernel (READDIRPLUS, an inode per
+// entry) takes seconds, and a listing trusted for 5 s from its arrival
+// then expired in the middle of the `ls -l` that follows (a warm ls
+// whose every stat went back to the daemon, 200,000 LOOKUPs and a new
+// LIST: 3-12 s instead of the ~1.5 s ls itself needs). Only the first
+// pass over a listing extends it, so repeated readdirs cannot keep a
+// listing fresh: what the kernel shows is at most the TTL (or
+// slowListingFactor × took) plus one pass old.
+
 // minLRUAge keeps listings (fresh or not) for at least this long: the
 // LRU's expiry only bounds memory, and a stale listing still names the
 // sibling directories to prefetch.
@@ -101,6 +114,12 @@ type listing struct {
 	// in entries is asked about (Client.Stat) before it is called missing.
 	incomplete bool
 
+	// firstPass is claimed by the first Snapshot of the listing; handed
+	// is how long that pass has spent handing entries over (ns, growing):
+	// see Snapshot.Handed.
+	firstPass atomic.Bool
+	handed    atomic.Int64
+
 	mu      sync.Mutex
 	entries *table // GUARDED_BY(mu): see table.go for what the lock covers
 	version uint64 // GUARDED_BY(mu): changes whenever entries do
@@ -113,7 +132,7 @@ func (l *listing) until(maxAge time.Duration) time.Time {
 		return time.Time{}
 	}
 	if maxAge > 0 {
-		maxAge = max(maxAge, slowListingFactor*l.took)
+		maxAge = max(maxAge, slowListingFactor*l.took) + time.Duration(l.handed.Load())
 	}
 	return l.arrived.Add(maxAge)
 }
@@ -268,8 +287,10 @@ func (d *Dirs) run(dir string, f *fetch) {
 		var l *listing
 		if err == nil {
 			arrived := d.now()
-			for i := range entries {
-				d.refineTime(dir, &entries[i])
+			if d.times.Len() > 0 { // else no entry to join a path for
+				for i := range entries {
+					d.refineTime(dir, &entries[i])
+				}
 			}
 			l = &listing{arrived: arrived, took: arrived.Sub(start), entries: newTable(entries), version: d.seq.Add(1), incomplete: incomplete}
 		}

@@ -245,3 +245,41 @@ func TestKeptTimeLastsUntilTheEntryChanges(t *testing.T) {
 		t.Fatalf("a kept time hid a change on the server: %+v, %v", e, err)
 	}
 }
+
+// Only the first readdir pass over a listing extends how long it is
+// trusted, by the time it spent handing entries over: repeated listings
+// cannot keep it fresh, and it is fetched again once TTL plus that pass
+// have gone by.
+func TestFirstPassExtendsTrustOnce(t *testing.T) {
+	d, fake, clk := setup(t, 5*time.Second)
+	fake.WriteFile("/d/a", []byte("1"))
+	ctx := context.Background()
+	t0 := clk.now()
+	first, err := d.Snapshot(ctx, "/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(4 * time.Second)
+	if got, want := first.Handed(), t0.Add(9*time.Second); !got.Equal(want) {
+		t.Fatalf("after a 4 s pass the listing is fresh until %v, want %v", got.Sub(t0), want.Sub(t0))
+	}
+	clk.advance(4 * time.Second) // 8 s: stale by the TTL alone
+	if _, err := d.Lookup(ctx, "/d", "a"); err != nil || fake.Calls("List") != 1 {
+		t.Fatalf("lookup 8 s after: %v, %d listings, want 1", err, fake.Calls("List"))
+	}
+	if d.Version("/d") == 0 {
+		t.Fatal("the kernel's copy of the listing is not kept 8 s after")
+	}
+	second, err := d.Snapshot(ctx, "/d")
+	if err != nil || fake.Calls("List") != 1 {
+		t.Fatalf("second pass: %v, %d listings", err, fake.Calls("List"))
+	}
+	clk.advance(500 * time.Millisecond)
+	if got := second.Handed(); !got.Equal(t0.Add(9 * time.Second)) {
+		t.Fatalf("a second pass moved the end of trust to %v", got.Sub(t0))
+	}
+	clk.advance(time.Second) // 9.5 s
+	if _, err := d.Lookup(ctx, "/d", "a"); err != nil || fake.Calls("List") != 2 {
+		t.Fatalf("lookup 9.5 s after: %v, %d listings, want 2", err, fake.Calls("List"))
+	}
+}

@@ -20,7 +20,13 @@ type Snapshot struct {
 	t       *table          // used when merged is nil: its records and names only
 	merged  []ftpconn.Entry // when not nil: every entry, sorted by name
 	version uint64          // see Dirs.Version; 0 when it must not be cached
-	until   time.Time       // see Dirs.FreshUntil
+	until   time.Time       // see Dirs.FreshUntil; zero: stale at once
+
+	// When the snapshot is the first pass over its listing (see Handed):
+	l     *listing         // nil otherwise
+	taken time.Time        // when the snapshot was taken
+	now   func() time.Time // Dirs.now
+	ttl   time.Duration    // Dirs.ttl
 }
 
 // Snapshot returns the entries of dir (with the files being written, see
@@ -43,6 +49,8 @@ func (d *Dirs) Snapshot(ctx context.Context, dir string) (*Snapshot, error) {
 		// Files being written: their sizes move; never let the kernel cache this.
 		s.version, s.until = 0, time.Time{}
 		s.merged = mergeSorted(s.merged, pending)
+	} else if d.ttl > 0 && !s.until.IsZero() && l.firstPass.CompareAndSwap(false, true) {
+		s.l, s.taken, s.now, s.ttl = l, d.now(), d.now, d.ttl
 	}
 	return s, nil
 }
@@ -118,6 +126,27 @@ func (s *Snapshot) Version() uint64 { return s.version }
 // FreshUntil is when the listing went or goes stale (see
 // Dirs.FreshUntil); zero when the directory held files being written.
 func (s *Snapshot) FreshUntil() time.Time { return s.until }
+
+// Handed records that an entry of the snapshot is being handed to the
+// kernel now, and returns when the listing goes stale (FreshUntil). When
+// the snapshot is the first pass over its listing, the time since it was
+// taken is added to how long the listing is trusted (see dirs.go), for
+// the lookups and listings of the mount and for the timeouts the kernel
+// is given: each entry stays valid as long after it was handed over as
+// the first one did.
+func (s *Snapshot) Handed() time.Time {
+	if s.l == nil || s.until.IsZero() {
+		return s.until
+	}
+	spent := int64(s.now().Sub(s.taken))
+	for {
+		old := s.l.handed.Load()
+		if spent <= old || s.l.handed.CompareAndSwap(old, spent) {
+			break
+		}
+	}
+	return s.l.until(s.ttl)
+}
 
 // all returns every entry as a new slice.
 func (s *Snapshot) all() []ftpconn.Entry {

@@ -62,7 +62,10 @@ type table struct {
 // newTable builds a table from entries in any order. When a name comes
 // twice (a broken server), the later entry wins. It sorts entries in place.
 func newTable(entries []ftpconn.Entry) *table {
-	slices.SortStableFunc(entries, func(a, b ftpconn.Entry) int { return strings.Compare(a.Name, b.Name) })
+	byName := func(a, b ftpconn.Entry) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.IsSortedFunc(entries, byName) { // vsftpd, proftpd and others send them sorted
+		slices.SortStableFunc(entries, byName)
+	}
 	t := &table{loc: time.UTC}
 	for _, e := range entries {
 		if !e.ModTime.IsZero() {

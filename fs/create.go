@@ -22,13 +22,15 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	n := &fileNode{m: d.m, mode: mode & 0o7777}
+	n := d.m.newFileNode()
+	st := n.state() // not yet shared: no lock needed
+	st.mode = mode & 0o7777
 	cp := path.Join(p, name)
 	w, err := d.m.core.Create(cp, n.remotePath)
 	if err != nil {
 		return nil, nil, 0, d.m.toErrno("create", cp, err)
 	}
-	n.w = w
+	st.w = w
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
 	_, mtime, _ := w.Writing()
 	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, ModTime: mtime}

@@ -218,9 +218,11 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 func (d *dirNode) childFile(name string) *core.File {
 	if ch := d.GetChild(name); ch != nil {
 		if f, ok := ch.Operations().(*fileNode); ok {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			return f.w
+			if s := f.st.Load(); s != nil {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				return s.w
+			}
 		}
 	}
 	return nil

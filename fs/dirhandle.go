@@ -136,7 +136,7 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 			return nil, syscall.ENOENT
 		}
 	}
-	return h.d.entryOut(ctx, h.snap.Entry(i), h.snap.FreshUntil(), out), 0
+	return h.d.entryOut(ctx, h.snap.Entry(i), h.snap.Handed(), out), 0
 }
 
 func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {}

@@ -217,3 +217,63 @@ func TestSeekInALargeDirectory(t *testing.T) {
 		}
 	}
 }
+
+// slowClock is a clock that moves step at every reading: handing a
+// listing to the kernel then takes long in its time, as for a directory
+// of 200,000 entries in real time, while the test stays quick.
+type slowClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func (c *slowClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+// A listing that takes longer to hand to the kernel than the TTL: the
+// entries' timeouts count from when each was handed over (Snapshot.Handed),
+// so the stats of the `ls -l` that follows, and the warm `ls -l` after it,
+// are all answered by the kernel. When they counted from the listing's
+// arrival, the entries handed after the TTL ran out came with no timeout
+// and every stat of them went back to the daemon.
+func TestSlowHandingKeepsKernelTimeouts(t *testing.T) {
+	const n = 3000
+	fake := ftpfake.New()
+	for i := range n {
+		fake.WriteFile(fmt.Sprintf("/big/f%05d", i), nil)
+	}
+	rl := &requestLog{}
+	prev, flags := log.Writer(), log.Flags()
+	log.SetOutput(rl)
+	t.Cleanup(func() { log.SetOutput(prev); log.SetFlags(flags) })
+	clk := &slowClock{t: time.Unix(1_700_000_000, 0), step: 20 * time.Millisecond}
+	// Each entry handed reads the clock at least once: the pass takes 60 s
+	// or more of its time, twice the TTL.
+	mnt := mountClient(t, fake, Options{DirTTL: 30 * time.Second, KernelTTL: 0, FuseDebug: true, Now: clk.now})
+	dir := filepath.Join(mnt, "big")
+	os.Stat(dir)
+	for pass := range 2 {
+		rl.take()
+		ents, err := os.ReadDir(dir)
+		if err != nil || len(ents) != n {
+			t.Fatalf("readdir: %d entries, %v", len(ents), err)
+		}
+		for _, e := range ents {
+			if _, err := os.Lstat(filepath.Join(dir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := rl.take()
+		t.Logf("pass %d: %v", pass, got)
+		if got["LOOKUP"]+got["GETATTR"] > 10 {
+			t.Fatalf("pass %d: the stats after the readdir sent %d LOOKUPs and %d GETATTRs: the kernel was not let keep what READDIRPLUS gave", pass, got["LOOKUP"], got["GETATTR"])
+		}
+	}
+	if c := fake.Calls("List"); c != 2 { // the root and big
+		t.Fatalf("%d listings, want 2", c)
+	}
+}

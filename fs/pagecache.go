@@ -60,11 +60,12 @@ func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, sysca
 	}
 	n.opened(e)
 	var prev version
-	n.mu.Lock()
-	if n.seen != nil {
-		prev = *n.seen
+	st := n.state()
+	st.mu.Lock()
+	if st.seen != nil {
+		prev = *st.seen
 	}
-	n.mu.Unlock()
+	st.mu.Unlock()
 	_, _, writing := n.writing()
 	v := version{size: e.Size, mtime: e.ModTime}
 	switch {
@@ -81,9 +82,9 @@ func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, sysca
 		flags = fuse.FOPEN_KEEP_CACHE
 	}
 	if !writing {
-		n.mu.Lock()
-		n.seen = &v
-		n.mu.Unlock()
+		st.mu.Lock()
+		st.seen = &v
+		st.mu.Unlock()
 	}
 	return &handle{n: n, size: e.Size}, flags, 0
 }

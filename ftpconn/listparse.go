@@ -51,7 +51,7 @@ func parseListLine(line string, clk listClock) (Entry, lineClass) {
 		return Entry{}, lineSkip
 	case strings.HasPrefix(line, "+"):
 		return parseEPLF(line)
-	case strings.HasPrefix(strings.ToLower(trimmed), "total "):
+	case len(trimmed) >= 6 && strings.EqualFold(trimmed[:6], "total "): // no lowered copy of every line
 		return Entry{}, lineSkip
 	case line[0] >= '0' && line[0] <= '9':
 		return parseDOS(line, clk)

@@ -175,8 +175,27 @@ var months = map[string]time.Month{
 	"fév": 2, "avr": 4, "jui": 6, "aoû": 8, "déc": 12,
 }
 
+// monthOf reads a month name in any case, with or without a final dot.
+// It allocates nothing for ASCII names: it runs for several fields of
+// every LIST line.
 func monthOf(s string) (time.Month, bool) {
-	m, ok := months[strings.ToLower(strings.TrimSuffix(s, "."))]
+	s = strings.TrimSuffix(s, ".")
+	var buf [4]byte
+	if len(s) > len(buf) {
+		return 0, false // no month name is that long
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			m, ok := months[strings.ToLower(s)] // "Mär", "Déc"
+			return m, ok
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	m, ok := months[string(buf[:len(s)])]
 	return m, ok
 }
 
