@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"syscall"
+	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -57,6 +58,7 @@ type dirHandle struct {
 	snap *core.Snapshot
 	pos  int           // index of the entry the next Readdirent returns
 	de   fuse.DirEntry // what Readdirent returns, reused: go-fuse copies it
+	done bool          // the end was reached once
 }
 
 var (
@@ -100,6 +102,10 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		return nil, errno
 	}
 	if h.pos >= len(dots)+h.snap.Len() {
+		if !h.done && h.snap.Len() >= releaseMin {
+			releaseMemory(time.Now()) // see memory.go
+		}
+		h.done = true
 		return nil, 0
 	}
 	i := h.pos

@@ -1,10 +1,16 @@
 package fs
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ftpmount/ftpmount/ftpconn/ftpfake"
 )
 
 // heapPer returns the live heap bytes that alloc(i) keeps, per call, over
@@ -40,4 +46,36 @@ func TestFileNodeBytes(t *testing.T) {
 		t.Errorf("a listed file node keeps %.0f bytes, want at most 144", per)
 	}
 	t.Logf("%.0f bytes per listed file node", per)
+}
+
+// After a readdir has handed a huge listing to the kernel, the garbage
+// its fetch left is collected and the freed heap given back to the system
+// (memory.go): the daemon's resident memory is what it uses, not what its
+// collector let the heap grow to on the way (~120 bytes per entry of
+// 200,000).
+func TestHugeListingGivesMemoryBack(t *testing.T) {
+	n := releaseMin + 10_000
+	fake := ftpfake.New()
+	for i := range n {
+		fake.WriteFile(fmt.Sprintf("/big/entry-%07d.txt", i), nil)
+	}
+	mnt := mountClient(t, fake, Options{DirTTL: time.Minute, KernelTTL: time.Second})
+	lastRelease.Store(0)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	forced := ms.NumForcedGC
+	ents, err := os.ReadDir(filepath.Join(mnt, "big"))
+	if err != nil || len(ents) != n {
+		t.Fatalf("readdir: %d entries, %v", len(ents), err)
+	}
+	for range 50 {
+		runtime.ReadMemStats(&ms)
+		if ms.NumForcedGC > forced && ms.HeapIdle-ms.HeapReleased < 4<<20 {
+			t.Logf("after the readdir: %d MiB free and still mapped, %d MiB given back", (ms.HeapIdle-ms.HeapReleased)>>20, ms.HeapReleased>>20)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("5 s after a readdir of %d entries: %d collections forced, %d MiB of free heap still mapped", n, ms.NumForcedGC-forced, (ms.HeapIdle-ms.HeapReleased)>>20)
 }
