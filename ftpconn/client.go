@@ -214,7 +214,7 @@ func (c *client) Rename(ctx context.Context, from, to string) error {
 		return err
 	}
 	return c.do(ctx, "RNFR/RNTO", from, func(cn *conn, retry bool) error {
-		err := cn.sc.Rename(from, to)
+		err := cn.rename(ctx, from, to) // renamepipe.go
 		if err == nil || replyCode(err) == 0 {
 			return err
 		}

@@ -32,7 +32,20 @@ type ctrlConn struct {
 	raw      *deadlineConn // the TCP socket with its deadlines
 
 	pending []byte        // bytes read from Conn and not yet consumed
-	rec     *bytes.Buffer // when set, a copy of every byte the library reads (the login dialogue)
+	rec     *bytes.Buffer // when set, a copy of every byte the library reads (greeting and login dialogue)
+
+	// spare is a data connection opened ahead (dataahead.go), nil when
+	// none. Used by the goroutine holding the connection.
+	spare *spareData
+}
+
+// Write is the library's: whatever it sends (its own EPSV before a
+// transfer, a command that may take the passive listener) makes a data
+// connection opened ahead useless, so it is dropped first. Our own
+// command path writes to Conn directly.
+func (c *ctrlConn) Write(p []byte) (int, error) {
+	c.dropSpare()
+	return c.Conn.Write(p)
 }
 
 func (c *ctrlConn) Read(p []byte) (int, error) {
@@ -192,7 +205,7 @@ func dialControl(ctx context.Context, cfg *Config, c *conn, network, addr string
 	}
 	raw := newDeadlineConn(nc, cfg.Timeout, c.silent)
 	raw.setLimit(c.dialLimit) // cleared after login (dialOnce)
-	ctl := &ctrlConn{Conn: raw, raw: raw}
+	ctl := &ctrlConn{Conn: raw, raw: raw, rec: &bytes.Buffer{}}
 	if !cfg.ImplicitTLS {
 		if ctl.pending, err = sniffGreeting(ctx, raw, addr); err != nil { // greeting.go
 			raw.Close()

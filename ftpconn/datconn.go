@@ -114,12 +114,16 @@ func checkCode(code int, msg string, want []int) error {
 	return &textproto.Error{Code: code, Msg: msg}
 }
 
-// openData asks for a passive data connection and dials it: EPSV first
+// openData returns a passive data connection: the one opened ahead, if
+// the connection has one (dataahead.go), else a new one: EPSV first
 // (RFC 2428), PASV after EPSV has failed once on this connection or when
 // Config.DisableEPSV is set. Like the library by default, it connects to
 // the control connection's address whatever address PASV names (NAT boxes
 // announce private ones; and no bounce to third hosts).
 func (c *conn) openData(ctx context.Context) (net.Conn, error) {
+	if dc := c.takeSpare(ctx); dc != nil {
+		return dc, nil
+	}
 	host := c.ctrl.RemoteAddr().(*net.TCPAddr).IP.String()
 	if !c.noEPSV {
 		code, msg, err := c.Cmd(ctx, "EPSV")

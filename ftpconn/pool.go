@@ -1,7 +1,6 @@
 package ftpconn
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -35,6 +34,15 @@ type conn struct {
 	held      checkout    // how it was checked out; set by the pool
 	dialLimit time.Time   // while dialing: the checkout's budget for dial and login
 	lp        *listPolicy // the mount's listing policy (listpolicy.go)
+
+	// Pipelining (pipeline.go).
+	pp     *pipePolicy      // what the mount learned; shared, its own atomics
+	traits serverTraits     // what the greeting says about the server
+	clock  func() time.Time // Config.Now
+	// broken, when set, makes the pool drop the connection when it comes
+	// back, whatever the operation returned (a pipelined reply that never
+	// came after the operation's own result was known).
+	broken error
 }
 
 // checkout tells the pool what a connection is borrowed for.
@@ -109,6 +117,7 @@ type pool struct {
 	streams    int                   // GUARDED_BY(mu): connections checked out (or being dialed) forStream
 	proven     int                   // GUARDED_BY(mu): the most connections the server let us have open at once
 	lp         *listPolicy           // shared with every conn; its own lock
+	pp         *pipePolicy           // shared with every conn; atomics
 	// silentSince and silentCause are the last timeout of a wait for the
 	// server (see silentHold); silentCause nil when none holds.
 	silentSince time.Time // GUARDED_BY(mu)
@@ -121,6 +130,7 @@ func newPool(cfg Config) *pool {
 		slots:   make(chan struct{}, cfg.MaxConns),
 		holders: map[releaser]struct{}{},
 		lp:      newListPolicy(&cfg),
+		pp:      &pipePolicy{},
 	}
 }
 
@@ -215,8 +225,10 @@ func (p *pool) healthyIdle() *conn {
 		}
 		// A dead connection (NAT state gone, server restarted) may never
 		// answer: check it with a short deadline, not the full timeout.
+		// NOOP on our own command path: a data connection opened ahead
+		// stays (the library's NoOp would drop it, see dataahead.go).
 		c.ctrl.setTimeout(min(idleCheckWait, p.cfg.Timeout/2))
-		err := c.sc.NoOp()
+		_, err := c.Expect(context.Background(), "NOOP")
 		c.ctrl.setTimeout(p.cfg.Timeout)
 		if err == nil {
 			return c
@@ -404,6 +416,9 @@ func (p *pool) put(c *conn, lastErr error) {
 	}
 	c.held = forOperation
 	p.mu.Unlock()
+	if lastErr == nil && c.broken != nil {
+		lastErr = c.broken
+	}
 	if connBroken(lastErr) {
 		p.cfg.debugf("ftp[%d] dropping connection after: %v", c.id, lastErr)
 		c.close()
@@ -459,7 +474,7 @@ func (p *pool) dial(ctx context.Context, limit time.Time) (*conn, error) {
 
 func (p *pool) dialOnce(ctx context.Context, limit time.Time, id int, listHidden bool) (*conn, error) {
 	cfg := &p.cfg
-	c := &conn{id: id, debugf: cfg.debugf, timeout: cfg.Timeout, noEPSV: cfg.DisableEPSV, silent: &silence{}, dialLimit: limit, lp: p.lp}
+	c := &conn{id: id, debugf: cfg.debugf, timeout: cfg.Timeout, noEPSV: cfg.DisableEPSV, silent: &silence{}, dialLimit: limit, lp: p.lp, pp: p.pp, clock: cfg.Now}
 	host, _, _ := net.SplitHostPort(cfg.Addr)
 	if cfg.TLS != nil {
 		c.tlsConf = tlsFor(cfg.TLS, host)
@@ -497,10 +512,10 @@ func (p *pool) dialOnce(ctx context.Context, limit time.Time, id int, listHidden
 		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: kind, Err: err}
 	}
 	c.sc = sc
-	c.ctl.rec = &bytes.Buffer{}
 	err = sc.Login(cfg.User, cfg.Password)
-	login := c.ctl.rec.String()
+	login := c.ctl.rec.String() // the greeting, then the login dialogue
 	c.ctl.rec = nil
+	c.traits = traitsOf(greetingOf(login))
 	if err != nil {
 		c.close()
 		kind := ErrLogin
@@ -549,6 +564,9 @@ func errText(err error) string {
 }
 
 func (c *conn) close() {
+	if c.ctl != nil {
+		c.ctl.dropSpare()
+	}
 	if c.ctrl != nil {
 		c.ctrl.setTimeout(2 * time.Second)
 	}

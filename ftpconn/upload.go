@@ -106,7 +106,7 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 	var last error
 	for {
 		err := c.once(ctx, src.checkout(), func(cn *conn) error {
-			return cn.storeChecked(p, src, offset)
+			return cn.storeChecked(ctx, p, src, offset)
 		})
 		if ctx.Err() != nil {
 			return ctx.Err() // abandoned (a streamed upload given up)
@@ -150,8 +150,19 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 
 // storeChecked sends the bytes of src from offset on to offset of p and
 // checks that the server then has them all.
-func (cn *conn) storeChecked(p string, src source, offset int64) error {
-	err := transferEnd(cn.sc.StorFrom(p, bigCopy{src.from(offset)}, uint64(offset)))
+//
+// A whole upload of known size goes through our own command path,
+// pipelined (storpipe.go); a resumed one (REST, which must be answered
+// before STOR may go: a refused REST would make the STOR overwrite the
+// file from its start) and a streamed one through the library's.
+func (cn *conn) storeChecked(ctx context.Context, p string, src source, offset int64) error {
+	var res storResult
+	if offset == 0 && src.size >= 0 {
+		res = cn.storPipelined(ctx, p, src)
+	} else {
+		res.err = cn.sc.StorFrom(p, bigCopy{src.from(offset)}, uint64(offset))
+	}
+	err := transferEnd(res.err)
 	switch code := replyCode(err); {
 	case err != nil && code == 0:
 		return err // the connection died: do() retries on a fresh one
@@ -164,9 +175,12 @@ func (cn *conn) storeChecked(p string, src source, offset int64) error {
 		return wrap("STOR", p, err)
 	}
 	size := src.total()
-	got, serr := cn.remoteSize(p)
-	if serr != nil {
-		return serr
+	got := res.size
+	if !res.sized {
+		var serr error
+		if got, serr = cn.remoteSize(p); serr != nil {
+			return serr
+		}
 	}
 	if got != size {
 		return &shortUpload{got: got, want: size, reply: err}
