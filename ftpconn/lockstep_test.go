@@ -33,9 +33,17 @@ type lockstep struct {
 	ln     net.Listener
 	quiet  time.Duration
 
-	mu     sync.Mutex
-	bursts int      // GUARDED_BY(mu): the client's bursts, all sessions
-	log    []string // GUARDED_BY(mu): what the client sent, per burst: "1 STOR /f"
+	mu       sync.Mutex
+	bursts   int          // GUARDED_BY(mu): the client's bursts, all sessions
+	sessions int          // GUARDED_BY(mu): control connections seen
+	log      []burstEvent // GUARDED_BY(mu): what the client sent, in order
+}
+
+// burstEvent is something the client sent: a command line, or "" for
+// data. burst is the global count when it was sent; sid the session.
+type burstEvent struct {
+	burst, sid int
+	line       string
 }
 
 func startLockstep(t *testing.T, target string) *lockstep {
@@ -51,36 +59,84 @@ func startLockstep(t *testing.T, target string) *lockstep {
 
 func (l *lockstep) addr() string { return l.ln.Addr().String() }
 
-// rounds returns the bursts counted so far.
+// rounds returns the bursts counted so far, all sessions together.
 func (l *lockstep) rounds() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.bursts
 }
 
-// sent returns what the client sent since burst from, one line per command.
+// sent returns what the client sent after burst from, one line per
+// command: "burst session command".
 func (l *lockstep) sent(from int) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
-	for _, s := range l.log {
-		var n int
-		fmt.Sscanf(s, "%d", &n)
-		if n > from {
-			out = append(out, s)
+	for _, e := range l.log {
+		if e.burst > from && e.line != "" {
+			out = append(out, fmt.Sprintf("%d s%d %s", e.burst, e.sid, e.line))
 		}
 	}
 	return out
 }
 
+// verbRounds counts the bursts after burst from that carried a command
+// with one of verbs ("RNFR", "RNTO"): the round trips those commands cost,
+// whatever else (a login on a fresh connection) went on around them.
+func (l *lockstep) verbRounds(from int, verbs ...string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seen := map[int]bool{}
+	for _, e := range l.log {
+		for _, v := range verbs {
+			if e.burst > from && strings.HasPrefix(e.line, v+" ") {
+				seen[e.burst] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
+// transferRounds is the round trips of the transfers begun after burst
+// from: for each session that sent a RETR or STOR since, its own bursts
+// since; the most of those. Bursts of other sessions (a connection
+// finishing an aborted download in the background) are not on the
+// transfer's path and do not count.
+func (l *lockstep) transferRounds(from int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	bursts := map[int]map[int]bool{}
+	transfers := map[int]bool{}
+	for _, e := range l.log {
+		if e.burst <= from {
+			continue
+		}
+		if bursts[e.sid] == nil {
+			bursts[e.sid] = map[int]bool{}
+		}
+		bursts[e.sid][e.burst] = true
+		if strings.HasPrefix(e.line, "RETR ") || strings.HasPrefix(e.line, "STOR ") {
+			transfers[e.sid] = true
+		}
+	}
+	most := 0
+	for sid := range transfers {
+		most = max(most, len(bursts[sid]))
+	}
+	return most
+}
+
 // gate is one session's: server bytes wait in held until the client is quiet.
 type gate struct {
 	l        *lockstep
+	id       int
 	mu       sync.Mutex
 	lastSent time.Time
-	let      bool                // something was let through since the client last sent
-	held     map[net.Conn][]byte // GUARDED_BY(mu): per connection to the client
-	eof      map[net.Conn]bool   // GUARDED_BY(mu): the server's side ended: end the client's once let through
+	let      bool                     // GUARDED_BY(mu): something was let through since the client last sent
+	sent     bool                     // GUARDED_BY(mu): the client has sent something
+	held     map[net.Conn][]byte      // GUARDED_BY(mu): per connection to the client
+	eof      map[net.Conn]bool        // GUARDED_BY(mu): the server's side ended: end the client's once let through
+	out      map[net.Conn]chan []byte // GUARDED_BY(mu): what is let through, per connection to the client
 	wake     chan struct{}
 	ctrl     net.Conn // the client's control connection
 }
@@ -96,7 +152,11 @@ func (l *lockstep) serve() {
 			c.Close()
 			continue
 		}
-		g := &gate{l: l, held: map[net.Conn][]byte{}, eof: map[net.Conn]bool{}, wake: make(chan struct{}, 1), lastSent: time.Now(), ctrl: c}
+		l.mu.Lock()
+		l.sessions++
+		id := l.sessions
+		l.mu.Unlock()
+		g := &gate{l: l, id: id, held: map[net.Conn][]byte{}, eof: map[net.Conn]bool{}, out: map[net.Conn]chan []byte{}, wake: make(chan struct{}, 1), lastSent: time.Now(), ctrl: c}
 		go g.release()
 		go g.fromClient(c, s, true)
 		go g.fromServer(s, c, true)
@@ -111,13 +171,11 @@ func (g *gate) clientSent(what string) {
 	g.lastSent = time.Now()
 	l := g.l
 	l.mu.Lock()
-	if g.let || l.bursts == 0 {
+	if g.let || !g.sent {
 		l.bursts++
-		g.let = false
+		g.let, g.sent = false, true
 	}
-	if what != "" {
-		l.log = append(l.log, fmt.Sprintf("%d %s", l.bursts, what))
-	}
+	l.log = append(l.log, burstEvent{burst: l.bursts, sid: g.id, line: what})
 	l.mu.Unlock()
 }
 
@@ -257,17 +315,43 @@ func (g *gate) release() {
 		}
 		g.mu.Unlock()
 		for c, b := range out {
-			c.Write(b)
+			g.queue(c) <- b
 		}
 		for c := range ends {
-			if tc, ok := c.(*net.TCPConn); ok && c != g.ctrl {
-				tc.CloseWrite()
-				continue
-			}
-			c.Close()
+			g.queue(c) <- nil
 			if c == g.ctrl {
 				return
 			}
 		}
 	}
+}
+
+// queue returns the queue of what is let through to c, starting its
+// writer: each connection to the client gets its bytes in order, and one
+// the client does not read (a download it cut short) holds up no other.
+// nil ends the connection (its write side; the control connection whole).
+func (g *gate) queue(c net.Conn) chan []byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	q := g.out[c]
+	if q == nil {
+		q = make(chan []byte, 1024)
+		g.out[c] = q
+		go func() {
+			for b := range q {
+				if b == nil {
+					if tc, ok := c.(*net.TCPConn); ok && c != g.ctrl {
+						tc.CloseWrite()
+					} else {
+						c.Close()
+					}
+					return
+				}
+				if _, err := c.Write(b); err != nil {
+					c.Close()
+				}
+			}
+		}()
+	}
+	return q
 }
