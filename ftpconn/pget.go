@@ -140,7 +140,7 @@ func (c *client) fetchRange(p string, off int64, buf []byte, last bool) (int, er
 	if err != nil {
 		return 0, err
 	}
-	resp, err := cn.sc.RetrFrom(p, uint64(off))
+	resp, err := cn.retr(context.Background(), p, off)
 	if err != nil {
 		c.pool.put(cn, err)
 		return 0, wrap("RETR", p, err)

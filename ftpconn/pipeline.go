@@ -37,6 +37,9 @@ import (
 //     checked: an incomplete temporary file must never replace the real
 //     one. An EPSV rides along to open the next transfer's data
 //     connection ahead (dataahead.go).
+//   - REST and RETR in one write (retrpipe.go); the REST's reply is read
+//     before any data is used. Never REST and STOR: a refused REST would
+//     make the STOR overwrite the file from its start.
 //
 // Servers known to mishandle pipelined commands (lftp's list for its
 // sync mode: Microsoft FTP Service, MadGoat, MikroTik) get none of it. A
@@ -49,6 +52,7 @@ import (
 type pipePolicy struct {
 	noSizeAfterData atomic.Bool // SIZE behind a STOR's data came out of step
 	noRenamePair    atomic.Bool // RNFR+RNTO in one write came out of step
+	noRestPair      atomic.Bool // REST+RETR in one write came out of step
 }
 
 // learn turns one kind of pipelining off for the mount, once.

@@ -390,19 +390,36 @@ func (p *pool) reclaimOne() {
 	}
 }
 
+// popIdle takes an idle connection: the most recently used one that has
+// a data connection opened ahead (dataahead.go), else the most recently
+// used one. Connections idle for longer than idleDropAfter are closed.
 func (p *pool) popIdle() *conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.cfg.Now()
-	for len(p.idle) > 0 {
-		c := p.idle[len(p.idle)-1]
-		p.idle = p.idle[:len(p.idle)-1]
+	kept := p.idle[:0]
+	for _, c := range p.idle {
 		if now.Sub(c.lastUsed) < idleDropAfter {
-			return c
+			kept = append(kept, c)
+		} else {
+			go c.close()
 		}
-		go c.close()
 	}
-	return nil
+	clear(p.idle[len(kept):])
+	p.idle = kept
+	if len(p.idle) == 0 {
+		return nil
+	}
+	at := len(p.idle) - 1
+	for i := at; i >= 0; i-- {
+		if p.idle[i].hasSpare() {
+			at = i
+			break
+		}
+	}
+	c := p.idle[at]
+	p.idle = append(p.idle[:at], p.idle[at+1:]...)
+	return c
 }
 
 // put returns a connection. A connection whose last error says it can't be

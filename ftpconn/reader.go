@@ -7,8 +7,6 @@ import (
 	"io"
 	"sync"
 	"time"
-
-	"github.com/jlaffaye/ftp"
 )
 
 // skipMax is how far ahead of the stream a read may land and still be
@@ -35,11 +33,11 @@ type reader struct {
 	size int64 // expected size; -1 if unknown
 
 	mu     sync.Mutex
-	cn     *conn         // GUARDED_BY(mu): the stream's connection, nil when none is open
-	resp   *ftp.Response // GUARDED_BY(mu)
-	pos    int64         // GUARDED_BY(mu): offset of the next byte resp yields
-	win    window        // GUARDED_BY(mu): the bytes just before pos
-	closed bool          // GUARDED_BY(mu)
+	cn     *conn    // GUARDED_BY(mu): the stream's connection, nil when none is open
+	resp   transfer // GUARDED_BY(mu): the open download (retrpipe.go)
+	pos    int64    // GUARDED_BY(mu): offset of the next byte resp yields
+	win    window   // GUARDED_BY(mu): the bytes just before pos
+	closed bool     // GUARDED_BY(mu)
 	// failed and failedAt are the last failure of a read and when it
 	// happened: reads that were waiting then share it.
 	failed   error     // GUARDED_BY(mu)
@@ -159,7 +157,9 @@ func (r *reader) open(ctx context.Context, off int64) error {
 	if err != nil {
 		return err
 	}
-	resp, err := cn.sc.RetrFrom(r.path, uint64(off))
+	// Not abandoned on ctx (see ReadAt): a signal must not kill the
+	// control connection in the middle of a reply.
+	resp, err := cn.retr(context.Background(), r.path, off)
 	if err != nil {
 		if replyCode(err) == 550 {
 			// Missing, or there but refused: the listing tells.
@@ -240,14 +240,26 @@ func (r *reader) abortStream() {
 	go r.c.closeAborted(cn, resp)
 }
 
-func (c *client) closeAborted(cn *conn, resp *ftp.Response) {
+// Once the reply is in, the connection gets its next data connection
+// opened ahead (EPSV, then a dial in the background: dataahead.go), so
+// that the next read on it, typically at another offset of the same file,
+// costs one round trip.
+func (c *client) closeAborted(cn *conn, resp transfer) {
 	cn.ctrl.setTimeout(min(closeWait, c.cfg.Timeout))
 	err := transferEnd(resp.Close())
-	cn.ctrl.setTimeout(c.cfg.Timeout)
 	switch replyCode(err) {
 	case 226, 225, 426, 450, 451, 550, 551:
 		err = nil
 	}
+	if err == nil && !cn.noEPSV && !cn.hasSpare() {
+		var code int
+		var msg string
+		code, msg, err = cn.Cmd(context.Background(), "EPSV")
+		if err == nil {
+			cn.prepareSpare(code, msg)
+		}
+	}
+	cn.ctrl.setTimeout(c.cfg.Timeout)
 	c.pool.put(cn, err)
 }
 
