@@ -275,3 +275,43 @@ func TestShortUploadNeverRenamed(t *testing.T) {
 		t.Errorf("no SIZE asked")
 	}
 }
+
+// slowSource yields its bytes slowly: each ReadAt waits pause.
+type slowSource struct {
+	data  []byte
+	pause time.Duration
+}
+
+func (s slowSource) ReadAt(p []byte, off int64) (int, error) {
+	time.Sleep(s.pause)
+	if off >= int64(len(s.data)) {
+		return 0, io.EOF
+	}
+	n := copy(p, s.data[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestLongUploadOutlastsTimeout: an upload whose data takes longer than
+// Config.Timeout, while moving all along, succeeds: the wait for its final
+// reply starts once the data is sent, not while the control connection is
+// silent during the transfer.
+func TestLongUploadOutlastsTimeout(t *testing.T) {
+	for _, hook := range []func(string, string) *ftptest.Action{nil, asVsftpd} {
+		s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{Hook: hook}})
+		c, err := Dial(context.Background(), Config{Addr: s.Addr, User: s.User, Password: s.Password, Timeout: time.Second, Debugf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		src := slowSource{data: pages(3 << 20), pause: 600 * time.Millisecond}
+		if err := c.Upload(context.Background(), "/slow", src, int64(len(src.data))); err != nil {
+			t.Fatalf("slow upload: %v", err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(s.Dir, "slow")); !bytes.Equal(got, src.data) {
+			t.Fatalf("server has %d bytes, want %d", len(got), len(src.data))
+		}
+	}
+}

@@ -73,8 +73,17 @@ func (cn *conn) storPipelined(ctx context.Context, p string, src source) storRes
 	if !early {
 		go w.run()
 	}
+	// The final reply comes once all the data is in: it is read after
+	// the writer is done, so that a long upload waits on the data
+	// connection (whose deadline moves with every write), not on a
+	// control connection that says nothing until the end.
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		w.abort(true)
+		return storResult{err: ctx.Err()}
+	}
 	a, am, err := cn.readReply(ctx)
-	w.abort(true) // the server has ended the transfer: a writer still stuck gives up
 	if err != nil {
 		return storResult{err: err}
 	}
