@@ -64,6 +64,7 @@ func (cn *conn) storPipelined(ctx context.Context, p string, src source) storRes
 		if early && w.sizeSent {
 			c2, m2, err := cn.readPipelined(ctx, time.Since(sent))
 			if err != nil {
+				cn.learn(&cn.pp.noSizeAfterData, "SIZE behind an upload", err.Error())
 				return storResult{err: err}
 			}
 			res.size, res.sized = sizeReply(c2, m2)
