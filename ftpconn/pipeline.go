@@ -24,7 +24,9 @@ import (
 //     server that accepts it at once (pyftpdlib) and sees the data end
 //     before it has read the STOR loses the data and waits for another
 //     connection (seen here: 150, then nothing). Such a failure cannot be
-//     told from a slow server, so it is never tried on others.
+//     told from a slow server, so it is never tried on others. Nor under
+//     FTPS: a handshake cut short makes Go forget the TLS session that
+//     data connections must resume (see storPipelined).
 //   - SIZE right behind the data of a STOR, to check the upload without a
 //     round trip of its own. vsftpd reads no command during a transfer, so
 //     its SIZE reply follows the 226. pyftpdlib and proftpd 1.3.8 answer a

@@ -40,7 +40,12 @@ func (cn *conn) storPipelined(ctx context.Context, p string, src source) storRes
 	if err != nil {
 		return storResult{err: err}
 	}
-	early := cn.traits.acceptLate && !cn.traits.noPipelining
+	// Under FTPS the data goes after the 150: a TLS handshake started
+	// early and cut short (the STOR refused) makes Go drop the cached
+	// session, and servers that want data connections to resume the
+	// control connection's session (vsftpd's require_ssl_reuse) then
+	// refuse every later one with 522 (seen here).
+	early := cn.traits.acceptLate && !cn.traits.noPipelining && cn.tlsConf == nil
 	sizeAhead := !cn.traits.noPipelining && !cn.traits.readsDuring && !cn.pp.noSizeAfterData.Load()
 	if err := cn.writeLines("STOR " + p); err != nil {
 		dc.Close()
