@@ -67,9 +67,9 @@ const slowListingFactor = 4
 // then expired in the middle of the `ls -l` that follows (a warm ls
 // whose every stat went back to the daemon, 200,000 LOOKUPs and a new
 // LIST: 3-12 s instead of the ~1.5 s ls itself needs). Only the first
-// pass over a listing extends it, so repeated readdirs cannot keep a
-// listing fresh: what the kernel shows is at most the TTL (or
-// slowListingFactor × took) plus one pass old.
+// pass over a listing extends it, and by at most the trust window, so
+// repeated or slow readdirs cannot keep a listing fresh: what the kernel
+// shows is at most twice the TTL (or slowListingFactor × took) old.
 
 // minLRUAge keeps listings (fresh or not) for at least this long: the
 // LRU's expiry only bounds memory, and a stale listing still names the

@@ -260,7 +260,7 @@ func TestFirstPassExtendsTrustOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.advance(4 * time.Second)
-	if got, want := first.Handed(), t0.Add(9*time.Second); !got.Equal(want) {
+	if got, want := first.Handed(clk.now()), t0.Add(9*time.Second); !got.Equal(want) {
 		t.Fatalf("after a 4 s pass the listing is fresh until %v, want %v", got.Sub(t0), want.Sub(t0))
 	}
 	clk.advance(4 * time.Second) // 8 s: stale by the TTL alone
@@ -275,11 +275,22 @@ func TestFirstPassExtendsTrustOnce(t *testing.T) {
 		t.Fatalf("second pass: %v, %d listings", err, fake.Calls("List"))
 	}
 	clk.advance(500 * time.Millisecond)
-	if got := second.Handed(); !got.Equal(t0.Add(9 * time.Second)) {
+	if got := second.Handed(clk.now()); !got.Equal(t0.Add(9 * time.Second)) {
 		t.Fatalf("a second pass moved the end of trust to %v", got.Sub(t0))
 	}
 	clk.advance(time.Second) // 9.5 s
 	if _, err := d.Lookup(ctx, "/d", "a"); err != nil || fake.Calls("List") != 2 {
 		t.Fatalf("lookup 9.5 s after: %v, %d listings, want 2", err, fake.Calls("List"))
+	}
+
+	// A first pass read slowly extends by the trust window at most.
+	t1 := clk.now()
+	slow, err := d.Snapshot(ctx, "/d")
+	if err != nil || fake.Calls("List") != 2 {
+		t.Fatalf("slow pass: %v, %d listings", err, fake.Calls("List"))
+	}
+	clk.advance(time.Minute)
+	if got, want := slow.Handed(clk.now()), t1.Add(10*time.Second); !got.Equal(want) {
+		t.Fatalf("a pass read over a minute made the listing fresh until %v, want %v", got.Sub(t1), want.Sub(t1))
 	}
 }

@@ -23,10 +23,9 @@ type Snapshot struct {
 	until   time.Time       // see Dirs.FreshUntil; zero: stale at once
 
 	// When the snapshot is the first pass over its listing (see Handed):
-	l     *listing         // nil otherwise
-	taken time.Time        // when the snapshot was taken
-	now   func() time.Time // Dirs.now
-	ttl   time.Duration    // Dirs.ttl
+	l     *listing      // nil otherwise
+	taken time.Time     // when the snapshot was taken
+	ttl   time.Duration // Dirs.ttl
 }
 
 // Snapshot returns the entries of dir (with the files being written, see
@@ -50,7 +49,7 @@ func (d *Dirs) Snapshot(ctx context.Context, dir string) (*Snapshot, error) {
 		s.version, s.until = 0, time.Time{}
 		s.merged = mergeSorted(s.merged, pending)
 	} else if d.ttl > 0 && !s.until.IsZero() && l.firstPass.CompareAndSwap(false, true) {
-		s.l, s.taken, s.now, s.ttl = l, d.now(), d.now, d.ttl
+		s.l, s.taken, s.ttl = l, d.now(), d.ttl
 	}
 	return s, nil
 }
@@ -128,17 +127,22 @@ func (s *Snapshot) Version() uint64 { return s.version }
 func (s *Snapshot) FreshUntil() time.Time { return s.until }
 
 // Handed records that an entry of the snapshot is being handed to the
-// kernel now, and returns when the listing goes stale (FreshUntil). When
+// kernel at now (the Dirs' clock), and returns when the listing goes stale (FreshUntil). When
 // the snapshot is the first pass over its listing, the time since it was
 // taken is added to how long the listing is trusted (see dirs.go), for
 // the lookups and listings of the mount and for the timeouts the kernel
 // is given: each entry stays valid as long after it was handed over as
-// the first one did.
-func (s *Snapshot) Handed() time.Time {
+// the first one did. The extension is at most the trust window itself
+// (the TTL, or slowListingFactor × took): a program that keeps the
+// directory open and reads it slowly cannot keep the listing trusted
+// longer than twice that.
+func (s *Snapshot) Handed(now time.Time) time.Time {
 	if s.l == nil || s.until.IsZero() {
 		return s.until
 	}
-	spent := int64(s.now().Sub(s.taken))
+	// At most the listing's own trust window: a reader that keeps its
+	// directory open and reads on slowly gets at most twice the window.
+	spent := int64(min(now.Sub(s.taken), max(s.ttl, slowListingFactor*s.l.took)))
 	for {
 		old := s.l.handed.Load()
 		if spent <= old || s.l.handed.CompareAndSwap(old, spent) {

@@ -99,7 +99,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if err != nil {
 		return nil, d.m.toErrno("lookup", path.Join(p, name), err)
 	}
-	return d.entryOut(ctx, e, d.m.core.FreshUntil(p), out), 0
+	return d.entryOut(ctx, e, d.m.core.FreshUntil(p), d.m.opts.Now(), out), 0
 }
 
 // entryOut answers a lookup of e: its inode and attributes. The kernel
@@ -107,13 +107,13 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 // from goes stale (KernelTTL at least): until then we would answer the
 // same anyway. A warm `ls -l` of a huge directory then costs the kernel
 // no request per entry, though listing it took longer than KernelTTL.
-func (d *dirNode) entryOut(ctx context.Context, e ftpconn.Entry, fresh time.Time, out *fuse.EntryOut) *gofs.Inode {
+func (d *dirNode) entryOut(ctx context.Context, e ftpconn.Entry, fresh, now time.Time, out *fuse.EntryOut) *gofs.Inode {
 	ch := d.child(ctx, e)
 	d.m.fillAttr(e, &out.Attr)
 	if f, ok := ch.Operations().(*fileNode); ok {
 		f.overlay(&out.Attr)
 	}
-	if ttl := fresh.Sub(d.m.opts.Now()); ttl > d.m.opts.KernelTTL {
+	if ttl := fresh.Sub(now); ttl > d.m.opts.KernelTTL {
 		out.SetEntryTimeout(ttl)
 		out.SetAttrTimeout(ttl)
 	}

@@ -142,7 +142,8 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 			return nil, syscall.ENOENT
 		}
 	}
-	return h.d.entryOut(ctx, h.snap.Entry(i), h.snap.Handed(), out), 0
+	now := h.d.m.opts.Now()
+	return h.d.entryOut(ctx, h.snap.Entry(i), h.snap.Handed(now), now, out), 0
 }
 
 func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {}

@@ -250,9 +250,10 @@ func TestSlowHandingKeepsKernelTimeouts(t *testing.T) {
 	prev, flags := log.Writer(), log.Flags()
 	log.SetOutput(rl)
 	t.Cleanup(func() { log.SetOutput(prev); log.SetFlags(flags) })
-	clk := &slowClock{t: time.Unix(1_700_000_000, 0), step: 20 * time.Millisecond}
-	// Each entry handed reads the clock at least once: the pass takes 60 s
-	// or more of its time, twice the TTL.
+	clk := &slowClock{t: time.Unix(1_700_000_000, 0), step: 14 * time.Millisecond}
+	// Each entry handed reads the clock once: the pass takes about 42 s
+	// of its time, more than the TTL (and less than the extension's bound,
+	// the TTL again).
 	mnt := mountClient(t, fake, Options{DirTTL: 30 * time.Second, KernelTTL: 0, FuseDebug: true, Now: clk.now})
 	dir := filepath.Join(mnt, "big")
 	os.Stat(dir)
