@@ -101,8 +101,9 @@ func (l *lockstep) verbRounds(from int, verbs ...string) int {
 // from: for each session that sent a RETR or STOR since, its own bursts
 // since; the most of those. Bursts of other sessions (a connection
 // finishing an aborted download in the background) are not on the
-// transfer's path and do not count.
-func (l *lockstep) transferRounds(from int) int {
+// transfer's path and do not count. fresh is true when such a session
+// logged in meanwhile (the pool grew: its login is counted too).
+func (l *lockstep) transferRounds(from int) (rounds int, fresh bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	bursts := map[int]map[int]bool{}
@@ -119,11 +120,15 @@ func (l *lockstep) transferRounds(from int) int {
 			transfers[e.sid] = true
 		}
 	}
-	most := 0
-	for sid := range transfers {
-		most = max(most, len(bursts[sid]))
+	for _, e := range l.log {
+		if e.burst > from && transfers[e.sid] && strings.HasPrefix(e.line, "USER ") {
+			fresh = true
+		}
 	}
-	return most
+	for sid := range transfers {
+		rounds = max(rounds, len(bursts[sid]))
+	}
+	return rounds, fresh
 }
 
 // gate is one session's: server bytes wait in held until the client is quiet.

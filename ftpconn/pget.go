@@ -148,7 +148,7 @@ func (c *client) fetchRange(p string, off int64, buf []byte, last bool) (int, er
 	n, rerr := io.ReadFull(resp, buf)
 	switch {
 	case rerr == nil && !last:
-		go c.closeAborted(cn, resp)
+		c.pool.background(func() { c.closeAborted(cn, resp) })
 		return n, nil
 	case rerr == nil || errors.Is(rerr, io.ErrUnexpectedEOF) || errors.Is(rerr, io.EOF):
 		// The whole range, or the server ended the transfer: its reply says

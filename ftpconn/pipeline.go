@@ -70,6 +70,11 @@ type serverTraits struct {
 	noPipelining bool // known to drop or misread pipelined commands
 	acceptLate   bool // accepts a passive data connection only at the transfer command
 	readsDuring  bool // reads commands during an upload and drops them (pure-ftpd)
+	// quietDuringTransfer: reads no command until a transfer has ended
+	// (vsftpd: only an urgent ABOR interrupts it), so a command sent with
+	// the close of a download's data connection is answered after the
+	// transfer's reply.
+	quietDuringTransfer bool
 }
 
 // traitsOf reads the greeting (the first reply, all its lines).
@@ -83,7 +88,7 @@ func traitsOf(greeting string) serverTraits {
 	}
 	switch {
 	case strings.Contains(g, "(vsftpd "):
-		t.acceptLate = true
+		t.acceptLate, t.quietDuringTransfer = true, true
 	case strings.Contains(g, "proftpd"):
 		t.acceptLate = true
 	case strings.Contains(g, "pure-ftpd"):

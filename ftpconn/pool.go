@@ -118,6 +118,7 @@ type pool struct {
 	proven     int                   // GUARDED_BY(mu): the most connections the server let us have open at once
 	lp         *listPolicy           // shared with every conn; its own lock
 	pp         *pipePolicy           // shared with every conn; atomics
+	bg         sync.WaitGroup        // work that finishes a connection in the background (closeAborted)
 	// silentSince and silentCause are the last timeout of a wait for the
 	// server (see silentHold); silentCause nil when none holds.
 	silentSince time.Time // GUARDED_BY(mu)
@@ -594,8 +595,20 @@ func (c *conn) close() {
 	}
 }
 
-// closeAll closes the idle connections and refuses to keep any more.
+// background runs fn, which ends by putting back a connection it holds,
+// on a goroutine of its own; closeAll waits for it.
+func (p *pool) background(fn func()) {
+	p.bg.Add(1)
+	go func() {
+		defer p.bg.Done()
+		fn()
+	}()
+}
+
+// closeAll waits for connections being finished in the background, closes
+// the idle connections and refuses to keep any more.
 func (p *pool) closeAll() {
+	p.bg.Wait()
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil

@@ -237,15 +237,26 @@ func (r *reader) finish(readErr error) (eof bool, err error) {
 func (r *reader) abortStream() {
 	cn, resp := r.cn, r.resp
 	r.release()
-	go r.c.closeAborted(cn, resp)
+	r.c.pool.background(func() { r.c.closeAborted(cn, resp) })
 }
 
 // Once the reply is in, the connection gets its next data connection
 // opened ahead (EPSV, then a dial in the background: dataahead.go), so
 // that the next read on it, typically at another offset of the same file,
 // costs one round trip.
+//
+// On a server that reads no command during a transfer (vsftpd: see
+// pipeline.go), the EPSV goes out together with the close of the data
+// connection, and its reply comes right behind the transfer's: the
+// connection is free one round trip sooner.
 func (c *client) closeAborted(cn *conn, resp transfer) {
 	cn.ctrl.setTimeout(min(closeWait, c.cfg.Timeout))
+	if s, ok := resp.(*retrStream); ok && cn.traits.quietDuringTransfer && !cn.traits.noPipelining && !cn.noEPSV && !cn.hasSpare() {
+		err := cn.abortWithEPSV(s)
+		cn.ctrl.setTimeout(c.cfg.Timeout)
+		c.pool.put(cn, err)
+		return
+	}
 	err := transferEnd(resp.Close())
 	switch replyCode(err) {
 	case 226, 225, 426, 450, 451, 550, 551:

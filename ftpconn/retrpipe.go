@@ -120,3 +120,37 @@ func (cn *conn) retr(ctx context.Context, p string, off int64) (*retrStream, err
 	}
 	return s, nil
 }
+
+// abortWithEPSV closes the data connection of s, sends EPSV at once, and
+// reads the transfer's final reply and then the EPSV's, whose port becomes
+// the connection's spare. Only for servers that read no command during a
+// transfer; should the EPSV's reply come first all the same, the replies
+// are told apart by their codes (229 never ends a transfer). nil means the
+// connection is in step and usable.
+func (cn *conn) abortWithEPSV(s *retrStream) error {
+	s.closed = true
+	s.dc.Close()
+	if err := cn.writeLines("EPSV"); err != nil {
+		return err
+	}
+	sent := time.Now()
+	ctx := context.Background()
+	code, msg, err := cn.readReply(ctx)
+	if err != nil {
+		return err
+	}
+	ecode, emsg, err := cn.readPipelined(ctx, time.Since(sent))
+	if err != nil {
+		return err
+	}
+	if code == 229 && ecode != 229 {
+		code, msg, ecode, emsg = ecode, emsg, code, msg
+	}
+	switch {
+	case code >= 200 && code < 300, code == 426, code == 450, code == 451, code == 550, code == 551:
+	default:
+		return &textproto.Error{Code: code, Msg: msg}
+	}
+	cn.prepareSpare(ecode, emsg)
+	return nil
+}
