@@ -780,3 +780,47 @@ func TestLastReleaseUploadsUntriedChanges(t *testing.T) {
 		t.Fatalf("recovery folder has %d files, want none", len(ents))
 	}
 }
+
+// Without atomic_o_trunc the kernel sends open(O_TRUNC) as an OPEN without
+// the flag, then a truncate to 0: the server's file must stay whole until
+// the new content is uploaded at the close.
+func TestOpenThenTruncateAsTheKernelSendsOTrunc(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old content"))
+	c := newCore(t, fake, ReplaceSafe)
+	f := c.File(at("/f"))
+	if err := f.OpenWrite(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "old content")
+	if err := f.Write(ctx, []byte("new"), 0); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "old content")
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "new")
+	// Closed, but the kernel's RELEASE not here yet; a new open with
+	// O_TRUNC reuses the spool and must not empty the server's file either.
+	if err := f.OpenWrite(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "new")
+	if err := f.Close(ctx); err != nil { // closed without a write: now it is empty
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "")
+	f.Release()
+	f.Release()
+	if n := fake.Calls("Upload"); n != 2 {
+		t.Fatalf("uploads = %d, want 2 (one per close)", n)
+	}
+}

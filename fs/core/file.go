@@ -148,6 +148,7 @@ func (f *File) OpenWrite(ctx context.Context, trunc bool) error {
 		f.c.track(f, true)
 	}
 	f.writers++
+	f.sp.settled = false // a new writer: its O_TRUNC may follow
 	if trunc && f.sp.size != 0 {
 		f.abandonStream()
 		if err := f.sp.truncate(0, f.c.cfg.Now()); err != nil {
@@ -197,16 +198,17 @@ func (f *File) Release() {
 	sp.discard()
 }
 
-// Truncate changes the size. While the spool holds changes no upload has
-// taken yet (O_TRUNC arrives as a truncate right after the open, with or
-// without a handle; a writer that has not closed yet) only the spool
-// changes, and that writer's close uploads it. Otherwise the truncated
-// content is uploaded at once: nobody writes, or every writer's data is
-// on the server already (close(2) returned, the kernel's RELEASE, which
-// comes asynchronously, has not).
+// Truncate changes the size. While a writer has the file open and has
+// not closed it since its open or its last change, only the spool changes
+// and that writer's close uploads it: O_TRUNC arrives as an OPEN without
+// the flag and then a truncate to 0 (go-fuse does not ask for
+// atomic_o_trunc), and ftruncate before the close is the writer's own.
+// Otherwise the truncated content is uploaded at once: nobody writes, or
+// every writer's data is on the server already (close(2) returned; the
+// kernel's RELEASE, which comes asynchronously, has not).
 func (f *File) Truncate(ctx context.Context, size int64) error {
 	f.mu.Lock()
-	open := f.sp != nil && f.sp.dirty
+	open := f.sp != nil && f.writers > 0 && !f.sp.settled
 	f.mu.Unlock()
 	if err := f.OpenWrite(ctx, size == 0); err != nil {
 		return err
@@ -249,6 +251,9 @@ func (f *File) Flush(ctx context.Context) error {
 	f.mu.Lock()
 	sp := f.sp
 	if sp == nil || !sp.dirty || f.gone || !ok {
+		if sp != nil && !sp.dirty {
+			sp.settled = true
+		}
 		f.mu.Unlock()
 		return nil
 	}
@@ -289,6 +294,7 @@ func (f *File) Flush(ctx context.Context) error {
 		// A write during the upload keeps the spool dirty, and base where
 		// it was: the server may hold a mix of before and after.
 		sp.dirty = false
+		sp.settled = true
 		sp.setTime = nil
 		sp.uploaded(size)
 		f.bgErr = nil // superseded: the server has the content

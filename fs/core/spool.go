@@ -32,9 +32,13 @@ type spool struct {
 	// go up (REST+STOR), and the old content never needs downloading.
 	base  int64
 	low   int64
-	dirty bool      // changed since the last successful upload
-	gen   uint64    // bumped by every change; an upload knows what it sent
-	mtime time.Time // shown while the spool exists
+	dirty bool // changed since the last successful upload
+	// settled: a flush found or left the server with everything, and no
+	// writer opened and nothing changed since. A truncate then is nobody's
+	// pending overwrite: it goes to the server at once (File.Truncate).
+	settled bool
+	gen     uint64    // bumped by every change; an upload knows what it sent
+	mtime   time.Time // shown while the spool exists
 	// setTime is an mtime asked for (utimens) while dirty, applied after
 	// the upload that follows.
 	setTime *time.Time
@@ -131,6 +135,7 @@ func (s *spool) truncate(size int64, now time.Time) error {
 
 func (s *spool) touch(now time.Time) {
 	s.dirty = true
+	s.settled = false
 	s.gen++
 	s.mtime = now
 }
