@@ -73,8 +73,14 @@ const slowListingFactor = 4
 
 // minLRUAge keeps listings (fresh or not) for at least this long: the
 // LRU's expiry only bounds memory, and a stale listing still names the
-// sibling directories to prefetch.
-const minLRUAge = time.Minute
+// sibling directories to prefetch. It must outlast the trust of slow
+// listings (slowListingFactor × took, plus the first pass): vsftpd took
+// 20-30 s to list 1,000,000 entries, so that listing is trusted for
+// 100-200 s; with a minute here the LRU dropped it in the middle of the
+// `ls -l` that followed, which listed it again (1 GB resident at the
+// peak, the warm ls 41 s instead of the ~20 ls itself takes). The
+// listings kept are bounded by maxDirs.
+const minLRUAge = 10 * time.Minute
 
 // Dirs is the listing cache of one mount.
 //
