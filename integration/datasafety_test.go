@@ -301,13 +301,15 @@ func TestCrashDuringOverwrite(t *testing.T) {
 			t.Fatalf("after the crash the server's file is not the old content: %s", diff)
 		}
 		mount(t, srv, opts...)
-		eventually(t, "the next mount to recover the spool", func() (bool, string) {
+		said := "big.bin: was being written when ftpmount stopped; its data is kept in"
+		eventually(t, "the next mount to recover the spool and log it", func() (bool, string) {
 			kept, _ := filepath.Glob(filepath.Join(recovery, "big.bin.*"))
 			left, _ := filepath.Glob(filepath.Join(spool, "ftpmount-spool-*"))
-			return len(kept) == 1 && len(left) == 0, fmt.Sprintf("recovery folder %v, spool directory %v", kept, left)
+			n := countLines(t, logFile, said) // written once the spool has moved
+			return len(kept) == 1 && len(left) == 0 && n > 0, fmt.Sprintf("recovery folder %v, spool directory %v, log lines %d", kept, left, n)
 		})
 		noStray(t, c.Srv, "big.bin")
-		if n := countLines(t, logFile, "big.bin: was being written when ftpmount stopped; its data is kept in"); n != 1 {
+		if n := countLines(t, logFile, said); n != 1 {
 			t.Errorf("the log says %d times what became of the spool, want once:\n%s", n, harness.Tail(logFile, 20))
 		}
 	})

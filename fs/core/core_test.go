@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -822,5 +823,57 @@ func TestOpenThenTruncateAsTheKernelSendsOTrunc(t *testing.T) {
 	f.Release()
 	if n := fake.Calls("Upload"); n != 2 {
 		t.Fatalf("uploads = %d, want 2 (one per close)", n)
+	}
+}
+
+// A daemon killed between two steps of its bookkeeping leaves a journal's
+// .new twin or a spool without a journal; the next Recover clears them up
+// without losing a written byte.
+func TestRecoverClearsCrashLeftovers(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	spool := t.TempDir()
+	// Killed during its first journal save, after writing the .new: the
+	// .new becomes the journal and the spool is recovered through it.
+	f := overwriting(t, fake, spool, "new content")
+	closing(f, nil)
+	name := f.sp.f.Name()
+	if err := os.Rename(journalPath(name), journalPath(name)+newSuffix); err != nil {
+		t.Fatal(err)
+	}
+	crash(f)
+	// Another server's spool with a .new beside its journal, cut short:
+	// the .new goes, the rest is that server's mount's business.
+	other := filepath.Join(spool, spoolPrefix+"other")
+	os.WriteFile(other, []byte("theirs"), 0o600)
+	os.WriteFile(journalPath(other), []byte(`{"server":"ftp://else/","path":"/x","state":"closing"}`), 0o600)
+	os.WriteFile(journalPath(other)+newSuffix, []byte(`{"server":`), 0o600)
+	// A spool with data that lost its journal (the disk was full).
+	os.WriteFile(filepath.Join(spool, spoolPrefix+"lost"), []byte("lost data"), 0o600)
+	// An empty spool without a journal, long dead, and one just born.
+	old := filepath.Join(spool, spoolPrefix+"empty")
+	os.WriteFile(old, nil, 0o600)
+	os.Chtimes(old, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	born := filepath.Join(spool, spoolPrefix+"born")
+	os.WriteFile(born, nil, 0o600)
+
+	c := newCoreIn(t, fake, ReplaceSafe, spool)
+	report := c.Recover(ctx)
+	serverHas(t, fake, "/f", "new content")
+	left, _ := filepath.Glob(filepath.Join(spool, "*"))
+	want := []string{born, other, journalPath(other)}
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
+		t.Fatalf("spool folder holds %v, want %v", left, want)
+	}
+	kept, _ := filepath.Glob(filepath.Join(c.cfg.RecoverDir, "*"))
+	if len(kept) != 1 {
+		t.Fatalf("recovery folder holds %v, want the spool without a journal", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != "lost data" {
+		t.Fatalf("kept %q, want %q", b, "lost data")
+	}
+	if len(report) != 2 {
+		t.Fatalf("report %q, want two lines", report)
 	}
 }

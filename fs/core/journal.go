@@ -67,7 +67,7 @@ func (s *spool) save(now time.Time) error {
 		return err
 	}
 	name := journalPath(s.f.Name())
-	tmp := name + ".new"
+	tmp := name + newSuffix
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

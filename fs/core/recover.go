@@ -29,8 +29,8 @@ import (
 // It returns one line per spool, saying what was done, for the caller to
 // show. Errors of one spool do not stop the others.
 func (c *Core) Recover(ctx context.Context) []string {
+	report := c.cleanLeftovers() // leftovers.go
 	names, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, spoolPrefix+"*"+journalSuffix))
-	var report []string
 	for _, jname := range names {
 		j, err := readJournal(jname)
 		if err != nil || j.Server != c.cfg.Server {

@@ -140,20 +140,25 @@ func (s *spool) touch(now time.Time) {
 	s.mtime = now
 }
 
-// discard removes the spool file and its journal.
+// discard removes the spool file, then its journal (a crash in between
+// leaves a journal without a spool, which Recover drops), and only then
+// lets go of the lock, so that no Recover takes them meanwhile.
 func (s *spool) discard() {
 	name := s.f.Name()
+	os.Remove(name)
 	os.Remove(journalPath(name))
 	s.f.Close()
-	os.Remove(name)
 }
 
 // keep moves the spool of a failed upload into dir so that nothing written
-// is lost, and returns where it went. The journal goes.
+// is lost, and returns where it went. Then the journal goes (see discard).
 func (s *spool) keep(dir, remote string, now time.Time) (string, error) {
-	os.Remove(journalPath(s.f.Name()))
-	s.f.Close()
-	return keepFile(s.f.Name(), dir, remote, now)
+	defer s.f.Close()
+	where, err := keepFile(s.f.Name(), dir, remote, now)
+	if err == nil {
+		os.Remove(journalPath(s.f.Name()))
+	}
+	return where, err
 }
 
 // keepFile moves the file name into the recovery folder dir, under the
