@@ -58,6 +58,13 @@ func (c *conn) ListRaw(ctx context.Context, line string) (lines []string, code i
 	if rerr != nil && ctx.Err() != nil {
 		return lines, 0, "", ctx.Err()
 	}
+	if len(lines) == 0 && isTimeout(rerr) {
+		// Silent for the whole timeout: the connection is given up at
+		// once (its final reply would cost another timeout). vsftpd reads
+		// and sorts a whole directory before its first byte; a million
+		// entries on a cold disk took ~30 s here.
+		return nil, 0, "", fmt.Errorf("%s: no listing data within %v (a huge directory on a slow server can take longer: mount with a larger -o timeout): %w", line, c.timeout, rerr)
+	}
 	code, msg, err = c.readReply(ctx)
 	if err != nil {
 		return lines, 0, "", err
