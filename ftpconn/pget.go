@@ -121,7 +121,7 @@ func (r *pgetReader) fetch(idx int64, ch *chunk) {
 			continue
 		}
 		if !rt.again(context.Background(), err) {
-			ch.err = &ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("range at %d: %v", start+got, err), Kind: ErrShortTransfer, Err: err}
+			ch.err = &NoReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("range at %d: %v", start+got, err), Kind: ErrShortTransfer, Err: err}
 			return
 		}
 		r.c.cfg.debugf("RETR %s: range cut at %d (%v): resuming", r.path, start+got, err)

@@ -266,7 +266,7 @@ func (p *pool) silentErr() error {
 		p.silentCause = nil
 		return nil
 	}
-	return &ReplyError{Op: "connect", Path: p.cfg.Addr, Msg: "server silent: " + p.silentCause.Error(), Kind: ErrTransient, Err: p.silentCause}
+	return &NoReplyError{Op: "connect", Path: p.cfg.Addr, Msg: "server silent: " + p.silentCause.Error(), Kind: ErrTransient, Err: p.silentCause}
 }
 
 // burnSlot keeps the caller's slot occupied for good, shrinking the pool

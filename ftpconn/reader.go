@@ -30,7 +30,7 @@ const closeWait = 5 * time.Second
 type reader struct {
 	c    *client
 	path string
-	size int64 // expected size; -1 if unknown
+	size int64 // expected size; SizeUnknown if unknown
 
 	mu     sync.Mutex
 	cn     *conn    // GUARDED_BY(mu): the stream's connection, nil when none is open
@@ -133,7 +133,7 @@ func (r *reader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
 			break
 		}
 		if !rt.again(context.Background(), ferr) {
-			return n, r.fail(&ReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("stopped at byte %d: %v", r.pos, ferr), Kind: ErrShortTransfer, Err: ferr})
+			return n, r.fail(&NoReplyError{Op: "RETR", Path: r.path, Msg: fmt.Sprintf("stopped at byte %d: %v", r.pos, ferr), Kind: ErrShortTransfer, Err: ferr})
 		}
 		r.c.cfg.debugf("RETR %s cut at %d (%v): resuming", r.path, r.pos, ferr)
 	}
@@ -278,7 +278,7 @@ func (c *client) closeAborted(cn *conn, resp transfer) {
 func (r *reader) dropStream(cause error) {
 	cn := r.cn
 	r.release()
-	r.c.pool.put(cn, &ReplyError{Op: "RETR", Path: r.path, Msg: cause.Error(), Kind: ErrTransient})
+	r.c.pool.put(cn, &NoReplyError{Op: "RETR", Path: r.path, Msg: cause.Error(), Kind: ErrTransient})
 }
 
 func (r *reader) release() {

@@ -21,11 +21,11 @@ func (c *client) Upload(ctx context.Context, p string, src io.ReaderAt, size int
 }
 
 func (c *client) UploadStream(ctx context.Context, p string, src io.ReaderAt, final func() int64) error {
-	return c.store(ctx, p, source{src, -1, final}, 0)
+	return c.store(ctx, p, source{src, SizeUnknown, final}, 0)
 }
 
-// source is what an upload sends: bytes [0, size) of r, or, with size -1,
-// all r yields until io.EOF, final() bytes.
+// source is what an upload sends: bytes [0, size) of r, or, with size
+// SizeUnknown (a stream), all r yields until io.EOF, final() bytes.
 type source struct {
 	r     io.ReaderAt
 	size  int64
@@ -33,7 +33,7 @@ type source struct {
 }
 
 // total is the size the server must end up with; for a stream, known
-// once r has returned io.EOF, and -1 before (a transfer cut short).
+// once r has returned io.EOF, and SizeUnknown before (a transfer cut short).
 func (s source) total() int64 {
 	if s.size >= 0 {
 		return s.size
@@ -44,7 +44,7 @@ func (s source) total() int64 {
 // checkout is how a transfer of s holds its connection: a stream waits on
 // its writer (see forStream).
 func (s source) checkout() checkout {
-	if s.size < 0 {
+	if s.size == SizeUnknown {
 		return forStream
 	}
 	return forOperation
@@ -123,7 +123,7 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 		case errors.As(err, &short):
 			last = err
 			if !r.wait(ctx, maxAttempts) {
-				return &ReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
+				return &NoReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
 			}
 			if total := src.total(); short.got > offset && (total < 0 || short.got < total) {
 				c.cfg.debugf("STOR %s: %v; resuming at %d", p, err, short.got)
@@ -136,7 +136,7 @@ func (c *client) store(ctx context.Context, p string, src source, from int64) er
 			// The server would not resume (REST+STOR refused): start over.
 			last = err
 			if !r.wait(ctx, maxAttempts) {
-				return &ReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
+				return &NoReplyError{Op: "STOR", Path: p, Msg: last.Error(), Kind: ErrShortTransfer, Err: last}
 			}
 			c.cfg.debugf("STOR %s: resuming refused (%v); sending it again", p, err)
 			offset = from
@@ -205,7 +205,7 @@ func (cn *conn) remoteSize(p string) (int64, error) {
 		return 0, lerr
 	}
 	if !found {
-		return 0, &ReplyError{Op: "STOR", Path: p, Msg: "file missing after upload", Kind: ErrShortTransfer}
+		return 0, &NoReplyError{Op: "STOR", Path: p, Msg: "file missing after upload", Kind: ErrShortTransfer}
 	}
 	return e.Size, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/ftpmount/ftpmount/ftpconn"
 )
 
 // Streamed uploads. A file written from its first byte to its last in
@@ -40,6 +42,10 @@ var errStreamAbandoned = errors.New("streamed upload abandoned")
 
 // upstream is one streamed upload. Fields marked so are guarded by the
 // owning File's mu; cond uses that lock.
+// notSealed is an upstream's sealed size until its writer closes: it is
+// also what the stream's final() tells ftpconn (the size is not known yet).
+const notSealed = ftpconn.SizeUnknown
+
 type upstream struct {
 	sp     *spool
 	path   string // the target
@@ -49,7 +55,7 @@ type upstream struct {
 	done   chan struct{} // closed when the upload has ended
 	err    error         // the upload's result, set before done is closed
 
-	sealed    int64 // GUARDED_BY(f.mu): the final size, -1 until sealed
+	sealed    int64 // GUARDED_BY(f.mu): the final size, notSealed until sealed
 	abandoned bool  // GUARDED_BY(f.mu)
 }
 
@@ -88,7 +94,7 @@ func (f *File) maybeStream(p string) {
 		f.saveJournal()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	u := &upstream{sp: sp, path: p, to: to, cond: sync.NewCond(&f.mu), cancel: cancel, done: make(chan struct{}), sealed: -1}
+	u := &upstream{sp: sp, path: p, to: to, cond: sync.NewCond(&f.mu), cancel: cancel, done: make(chan struct{}), sealed: notSealed}
 	sp.stream = u
 	// Not counted in c.uploads: a stream ends at the close that seals it
 	// (which is counted), or is abandoned when the file is released.
@@ -182,14 +188,14 @@ type streamSource struct {
 func (s streamSource) ReadAt(p []byte, off int64) (int, error) {
 	f, u := s.f, s.u
 	f.mu.Lock()
-	for !u.abandoned && u.sealed < 0 && u.sp.size <= off {
+	for !u.abandoned && u.sealed == notSealed && u.sp.size <= off {
 		u.cond.Wait()
 	}
 	if u.abandoned {
 		f.mu.Unlock()
 		return 0, errStreamAbandoned
 	}
-	end, sealed := u.sp.size, u.sealed >= 0
+	end, sealed := u.sp.size, u.sealed != notSealed
 	if sealed {
 		end = u.sealed
 	}
