@@ -64,8 +64,10 @@ func (cn *conn) listCtx(ctx context.Context, dir string) ([]Entry, error) {
 	out := cn.readListing(ctx, dir, lines, mlsd)
 	// vsftpd answers LIST of a missing directory with 226 and no lines:
 	// an empty answer is only believed once CWD confirms the directory.
-	if len(out) == 0 && !inside && !cn.isDir(ctx, dir) {
-		return nil, cn.missingDir(dir, &ReplyError{Op: "CWD", Path: dir, Code: 550, Msg: "not a directory", Kind: ErrNotFound})
+	if len(out) == 0 && !inside {
+		if err := cn.cwd(ctx, dir); err != nil {
+			return nil, cn.missingDir(dir, err)
+		}
 	}
 	if !mlsd && !inside && dir != "/" && len(out) > 0 && lp.shouldCheckPath() {
 		if fixed, ok := cn.checkListPath(ctx, dir, out); ok {
@@ -113,9 +115,14 @@ func (cn *conn) hasMLSD() bool {
 }
 
 // isDir tells whether CWD into dir succeeds.
-func (cn *conn) isDir(ctx context.Context, dir string) bool {
+func (cn *conn) isDir(ctx context.Context, dir string) bool { return cn.cwd(ctx, dir) == nil }
+
+// cwd changes into dir: the server's own answer to whether dir is a
+// directory (a *textproto.Error when it is not, a plain error when the
+// connection failed).
+func (cn *conn) cwd(ctx context.Context, dir string) error {
 	_, err := cn.Expect(ctx, "CWD "+dir)
-	return err == nil
+	return err
 }
 
 // emptyDir recognises the refusals some servers send for the listing of
