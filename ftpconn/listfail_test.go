@@ -5,11 +5,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
+	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
 )
 
 // silentLister is a bare FTP server whose listings never send a byte:
@@ -106,5 +110,29 @@ func TestSilentListingNamesTheFix(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "-o timeout") {
 		t.Fatalf("error %q does not name the fix (-o timeout)", err)
+	}
+}
+
+// An empty listing is confirmed with CWD. A connection that dies during
+// that CWD says nothing about the directory: the listing is tried again,
+// and an empty directory stays an empty directory (not ENOENT).
+func TestEmptyListingConfirmDiesOnTheWire(t *testing.T) {
+	var cuts atomic.Int32
+	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{Hook: func(cmd, param string) *ftptest.Action {
+		if cmd == "CWD" && strings.HasSuffix(param, "/empty") && cuts.Add(1) == 1 {
+			return &ftptest.Action{HangUp: true}
+		}
+		return nil
+	}}})
+	if err := os.Mkdir(filepath.Join(s.Dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, s, nil)
+	entries, err := c.List(context.Background(), "/empty")
+	if err != nil || len(entries) != 0 {
+		t.Fatalf("List(/empty) = %v, %v; want an empty directory", entries, err)
+	}
+	if cuts.Load() < 1 {
+		t.Fatal("the listing never confirmed itself with CWD: the test tests nothing")
 	}
 }
