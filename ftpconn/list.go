@@ -43,10 +43,14 @@ func (cn *conn) listCtx(ctx context.Context, dir string) ([]Entry, error) {
 	mlsd := cn.hasMLSD()
 	inside := strings.ContainsAny(dir, globChars) || strings.ContainsAny(dir, " \t") || !mlsd && lp.listInside()
 	var cut string // the final reply, when it says the listing was cut short
-	lines, err := cn.listOnce(ctx, dir, mlsd, inside, lp.dashA(), &cut)
-	if !mlsd && lp.dashA() && (err != nil && replyCode(err) != 0 || err == nil && len(lines) == 0) {
+	verb := lp.listVerb()
+	if mlsd {
+		verb = "MLSD"
+	}
+	lines, err := cn.listOnce(ctx, dir, listing{verb: verb, inside: inside}, &cut)
+	if verb == "LIST -a" && (err != nil && replyCode(err) != 0 || err == nil && len(lines) == 0) {
 		// Refused, or maybe "-a" taken for a pattern: does plain LIST do better?
-		plain, perr := cn.listOnce(ctx, dir, false, inside, false, &cut)
+		plain, perr := cn.listOnce(ctx, dir, listing{verb: "LIST", inside: inside}, &cut)
 		if perr == nil && (err != nil || len(plain) > 0) {
 			lp.dropDashA(cn, err)
 			lines, err = plain, nil
@@ -80,22 +84,23 @@ func (cn *conn) listCtx(ctx context.Context, dir string) ([]Entry, error) {
 	return out, nil
 }
 
+// listing is how one listing command is sent: verb is "MLSD", "LIST -a"
+// or "LIST"; inside sends it bare after a CWD into the directory (for
+// servers that ignore LIST's path, and paths LIST would take as patterns).
+type listing struct {
+	verb   string
+	inside bool
+}
+
 // listOnce sends one listing command for dir and returns its lines. When
 // the final reply says the listing was cut short, *cut is set to it.
-func (cn *conn) listOnce(ctx context.Context, dir string, mlsd, inside, dashA bool, cut *string) ([]string, error) {
-	cmd := "LIST"
-	switch {
-	case mlsd:
-		cmd = "MLSD"
-	case dashA:
-		cmd = "LIST -a"
-	}
-	line := cmd + " " + dir
-	if inside {
+func (cn *conn) listOnce(ctx context.Context, dir string, how listing, cut *string) ([]string, error) {
+	line := how.verb + " " + dir
+	if how.inside {
 		if _, err := cn.Expect(ctx, "CWD "+dir); err != nil {
 			return nil, err
 		}
-		line = cmd
+		line = how.verb
 	}
 	lines, code, msg, err := cn.ListRaw(ctx, line)
 	if err != nil {

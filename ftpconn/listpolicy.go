@@ -44,10 +44,15 @@ func newListPolicy(cfg *Config) *listPolicy {
 
 func (lp *listPolicy) clock() listClock { return listClock{now: lp.now(), loc: lp.loc} }
 
-func (lp *listPolicy) dashA() bool {
+// listVerb is the LIST command this server takes: "LIST -a" (to see dot
+// files) until it refused that once, then "LIST".
+func (lp *listPolicy) listVerb() string {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
-	return !lp.noDashA
+	if lp.noDashA {
+		return "LIST"
+	}
+	return "LIST -a"
 }
 
 func (lp *listPolicy) listInside() bool {
@@ -187,9 +192,9 @@ func (cn *conn) resolveLink(ctx context.Context, p string, e *Entry) {
 // entries, ok when it corrected them.
 func (cn *conn) checkListPath(ctx context.Context, dir string, got []Entry) ([]Entry, bool) {
 	lp := cn.lp
-	dashA := lp.dashA()
+	verb := lp.listVerb()
 	var cut string
-	parentLines, err := cn.listOnce(ctx, path.Dir(dir), false, false, dashA, &cut)
+	parentLines, err := cn.listOnce(ctx, path.Dir(dir), listing{verb: verb}, &cut)
 	if err != nil {
 		return nil, false
 	}
@@ -200,7 +205,7 @@ func (cn *conn) checkListPath(ctx context.Context, dir string, got []Entry) ([]E
 		lp.mu.Unlock()
 		return nil, false
 	}
-	insideLines, err := cn.listOnce(ctx, dir, false, true, dashA, &cut)
+	insideLines, err := cn.listOnce(ctx, dir, listing{verb: verb, inside: true}, &cut)
 	if err != nil {
 		return nil, false
 	}
