@@ -60,13 +60,17 @@ func (c *Core) cleanLeftovers() []string {
 			continue // Recover reads its journal
 		}
 		fi, err := os.Lstat(name)
-		if err != nil || !fi.Mode().IsRegular() || locked(name) {
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		// A spool being born is empty and young: it is left before the
+		// lock test, whose brief lock would make its owner's flock fail.
+		young := c.cfg.Now().Sub(fi.ModTime()) <= bornGrace
+		if fi.Size() == 0 && young || locked(name) {
 			continue
 		}
 		if fi.Size() == 0 {
-			if c.cfg.Now().Sub(fi.ModTime()) > bornGrace {
-				os.Remove(name)
-			}
+			os.Remove(name)
 			continue
 		}
 		line := fmt.Sprintf("a spool without a journal (%d bytes, written %s) was left by a crashed daemon", fi.Size(), fi.ModTime().Format(time.DateTime))
