@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,9 @@ const connLimitWatchdog = 90 * time.Second
 // many hosts, and home routers often allow one or two). A copy within the mount reads one file while
 // its upload of the other may start before the copy ends (files above 4 MiB are uploaded while they
 // are written): it must finish, and with two connections allowed two copies at once must too, with
-// the default pool (4, shrunk by the server's 421 refusals) and with -o connections=2.
+// the default pool (4, shrunk by the server's 421 refusals) and with -o connections=2. With -o
+// writeback the default pool is 8 and the uploads run after the copies returned: sync(1) of the
+// copies waits for them.
 func TestConnectionLimit(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -31,6 +34,8 @@ func TestConnectionLimit(t *testing.T) {
 		{1, []string{"connections=2"}, 1},
 		{2, nil, 2},
 		{2, []string{"connections=2"}, 2},
+		{2, []string{"writeback"}, 2},
+		{1, []string{"writeback"}, 1},
 	} {
 		name := fmt.Sprintf("max_per_ip=%d/default", c.limit)
 		if len(c.opts) > 0 {
@@ -48,6 +53,9 @@ func TestConnectionLimit(t *testing.T) {
 			}
 			for i := range c.copies {
 				script = append(script, fmt.Sprintf("wait $p%d", i))
+			}
+			if slices.Contains(c.opts, "writeback") {
+				script = append(script, "sync b*")
 			}
 			logFile := filepath.Join(t.TempDir(), "ftpmount.log")
 			t.Cleanup(func() {

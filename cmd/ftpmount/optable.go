@@ -55,7 +55,7 @@ var options = []option{
 		help: "a server silent this long fails the operation",
 		dur:  func(c *config) *time.Duration { return &c.Timeout }},
 	{name: "connections", kind: optNumber, arg: "N", def: "4", lo: 1, hi: 64,
-		help: "at most N connections to the server",
+		help: "at most N connections to the server (8 when writeback is on and connections is not given)",
 		num:  func(c *config) *int { return &c.Connections }},
 	{name: "debug", kind: optFlag,
 		help: "log every FTP command and reply (password masked)",

@@ -125,6 +125,9 @@ func parseArgs(args []string) (*config, error) {
 	if c.Cert != "" && !src.TLS {
 		return nil, errors.New("cert= needs an ftps:// source")
 	}
+	if c.Writeback && !c.Given["connections"] {
+		c.Connections = writebackConnections
+	}
 	c.Source, c.Mountpoint = src, pos[1]
 	c.absPaths()
 	return c, nil

@@ -145,3 +145,29 @@ func TestCredentialSources(t *testing.T) {
 		t.Errorf("no terminal: %v", err)
 	}
 }
+
+// TestWritebackConnections: write-back enlarges the pool when connections= is not given, so
+// that background uploads overlap; a given connections= is kept, with or without writeback.
+func TestWritebackConnections(t *testing.T) {
+	cases := []struct {
+		opts        string
+		conns, upld int
+	}{
+		{"debug", 4, 0},
+		{"writeback", writebackConnections, writebackConnections - 1},
+		{"writeback,connections=2", 2, 1},
+		{"connections=2,writeback", 2, 1},
+		{"connections=1,writeback", 1, 1},
+		{"connections=12", 12, 0},
+	}
+	for _, c := range cases {
+		cfg, err := parseArgs([]string{"ftp://h/", "/mnt/x", "-o", c.opts})
+		if err != nil {
+			t.Fatalf("%s: %v", c.opts, err)
+		}
+		if cfg.Connections != c.conns || writebackUploads(cfg) != c.upld {
+			t.Errorf("-o %s: %d connections, %d background uploads; want %d and %d",
+				c.opts, cfg.Connections, writebackUploads(cfg), c.conns, c.upld)
+		}
+	}
+}

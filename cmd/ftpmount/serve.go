@@ -334,6 +334,15 @@ func protocolHint(c *config, pe *ftpconn.ProtocolError) string {
 	return "check the host and port (FTP is usually 21, implicit FTPS 990)"
 }
 
+// writebackConnections is the pool's size with -o writeback when
+// connections= is not given. Background uploads overlap only as far as
+// connections allow, and a small file's upload is two round trips
+// (STOR with its size check, then the rename), so at 4 connections
+// they, not the local disk, set the pace of a cp -r. rclone's FTP
+// backend opens as many connections as it has transfers. A server that
+// allows fewer answers 421 and the pool shrinks to what it allows.
+const writebackConnections = 8
+
 // writebackUploads is how many uploads run in the background with -o
 // writeback (0 without it): every connection but one, which is left for
 // listings and reads.
