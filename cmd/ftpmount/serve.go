@@ -291,6 +291,10 @@ func describeDialError(c *config, err error) string {
 		return fmt.Sprintf("%s does not offer FTPS (AUTH TLS refused: %s): use ftp:// if it may be plain FTP, or -o implicit_tls if it is an implicit FTPS port", c.Source.Addr(), msg)
 	case errors.Is(err, ftpconn.ErrTLS) && c.ImplicitTLS && strings.Contains(msg, "does not look like a TLS handshake"):
 		return fmt.Sprintf("TLS with %s failed: the server does not start with TLS (explicit FTPS? drop -o implicit_tls)", c.Source.Addr())
+	case c.Source.TLS && c.Cert == "" && strings.Contains(msg, "tls: certificate required"):
+		// TLS 1.3 servers refuse a missing client certificate after the handshake, at the first
+		// read (RFC 8446 §6.2 certificate_required): the greeting or the login fails with it.
+		return fmt.Sprintf("%s requires a client certificate: add -o cert=PATH (PEM; key=PATH if the key is in another file)", c.Source.Addr())
 	case errors.Is(err, ftpconn.ErrTLS) && c.Cert != "" && strings.Contains(strings.ToLower(msg), "certificate"):
 		return fmt.Sprintf("TLS with %s failed: %s (check cert= and key=, and the server's CA with -o cafile=PATH)", c.Source.Addr(), msg)
 	case errors.Is(err, ftpconn.ErrTLS):

@@ -24,7 +24,7 @@ type Control struct {
 
 // TLSClientConfig is the TLS configuration of a client that trusts the test CA and checks the
 // address it dialed (or Options.TLSName), as ftpmount with -o cafile does: TLS 1.2 at least, 1.3
-// when the server has it. Connections made with one config resume each other's sessions.
+// when the server has it; it presents Options.ClientCert where set. Connections made with one config resume each other's sessions.
 func (s *Server) TLSClientConfig() *tls.Config {
 	pool := x509.NewCertPool()
 	if pem, err := os.ReadFile(s.CAFile); err == nil {
@@ -34,12 +34,18 @@ func (s *Server) TLSClientConfig() *tls.Config {
 	if s.opts.TLSName != "" {
 		host = s.opts.TLSName
 	}
-	return &tls.Config{
+	conf := &tls.Config{
 		RootCAs:            pool,
 		ServerName:         host,
 		MinVersion:         tls.VersionTLS12,
 		ClientSessionCache: tls.NewLRUClientSessionCache(8),
 	}
+	if c := s.opts.ClientCert; c != nil {
+		if pair, err := tls.LoadX509KeyPair(c.Cert, c.Key); err == nil {
+			conf.Certificates = []tls.Certificate{pair}
+		}
+	}
+	return conf
 }
 
 // DialControl connects to s's control port and reads the 220 greeting. With the TLS kinds the

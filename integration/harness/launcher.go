@@ -28,6 +28,9 @@ type Options struct {
 	// checks it against instead of the address's host.
 	Cert    *Cert
 	TLSName string
+	// ClientCert, when set, is the certificate (signed by the test CA) the harness's own client
+	// presents, for servers configured (ExtraConf) to require one.
+	ClientCert *Cert
 
 	// The rest only vsftpd takes (Launch refuses them for the others).
 

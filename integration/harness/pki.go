@@ -12,6 +12,7 @@ type PKI struct {
 	Server    Cert   // what the servers present: CN localhost, SAN IP:127.0.0.1 and DNS:localhost
 	WrongName Cert   // signed by the test CA too, but for wrong.example only
 	OtherCA   string // a second CA that signed nothing the servers present
+	Client    Cert   // a client certificate (CN ftpmount-client) signed by the test CA, for -o cert
 }
 
 // Cert is a server's certificate, signed by the test CA, and its key.
@@ -26,17 +27,18 @@ type Cert struct {
 const pkiScript = `set -e
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 7 -subj '/CN=ftpmount test CA' \
 	-addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign'
-# server NAME CN SAN: a key and a certificate signed by the CA.
+# server NAME CN SAN [USAGE]: a key and a certificate signed by the CA (for serverAuth by default).
 server() {
 	openssl req -newkey rsa:2048 -nodes -keyout $1.key -out $1.csr -subj /CN=$2
 	printf '%s\n' "subjectAltName=$3" 'basicConstraints=critical,CA:FALSE' \
-		'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' > $1.ext
+		'keyUsage=critical,digitalSignature,keyEncipherment' "extendedKeyUsage=${4:-serverAuth}" > $1.ext
 	openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 -sha256 \
 		-extfile $1.ext -out $1.pem
 	cat $1.pem $1.key > $1-combined.pem
 }
 server server localhost IP:127.0.0.1,DNS:localhost
 server wrong-name wrong.example DNS:wrong.example
+server client ftpmount-client DNS:client.example clientAuth
 openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 7 \
 	-subj '/CN=ftpmount other CA' -addext 'basicConstraints=critical,CA:TRUE'
 openssl verify -CAfile ca.pem server.pem
@@ -54,5 +56,6 @@ func MakePKI(ctx context.Context, dir string) (*PKI, error) {
 	cert := func(name string) Cert {
 		return Cert{Cert: p(name + ".pem"), Key: p(name + ".key"), Combined: p(name + "-combined.pem")}
 	}
-	return &PKI{CA: p("ca.pem"), Server: cert("server"), WrongName: cert("wrong-name"), OtherCA: p("other-ca.pem")}, nil
+	return &PKI{CA: p("ca.pem"), Server: cert("server"), WrongName: cert("wrong-name"), OtherCA: p("other-ca.pem"),
+		Client: cert("client")}, nil
 }
