@@ -44,6 +44,9 @@ type Options struct {
 	Quiet bool
 	// ExtraConf is added to the end of the configuration file.
 	ExtraConf string
+	// TZ, when set, is the server's TZ environment variable (POSIX form: "XXX-5" is UTC+5): with
+	// use_localtime=YES in ExtraConf, vsftpd lists and sets times in that zone.
+	TZ string
 }
 
 // Server is a running FTP server private to its caller, of one of Kinds: its own control port and
@@ -94,8 +97,8 @@ func Launch(ctx context.Context, kind string, opts Options) (*Server, error) {
 	if prog == nil || !Known(kind) {
 		return nil, fmt.Errorf("unknown server kind %q (known: %s)", kind, strings.Join(Kinds, ", "))
 	}
-	if !prog.tunable && (opts.ExtraConf != "" || opts.Quiet || opts.ProxyHost != "" || opts.PasvPorts != 0) {
-		return nil, fmt.Errorf("%s takes no ExtraConf, Quiet, ProxyHost or PasvPorts", kind)
+	if !prog.tunable && (opts.ExtraConf != "" || opts.Quiet || opts.ProxyHost != "" || opts.PasvPorts != 0 || opts.TZ != "") {
+		return nil, fmt.Errorf("%s takes no ExtraConf, Quiet, ProxyHost, PasvPorts or TZ", kind)
 	}
 	if opts.DataDir == "" {
 		return nil, errors.New("Launch: no DataDir")

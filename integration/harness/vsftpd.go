@@ -102,6 +102,9 @@ func vsftpdCommand(l *launch) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(bin, conf)
 	cmd.Stdin = l.out
+	if l.opts.TZ != "" {
+		cmd.Env = append(os.Environ(), "TZ="+l.opts.TZ)
+	}
 	// Session processes are forks of the listener (same command line); some leave its group.
 	l.match = conf
 	return cmd, nil
