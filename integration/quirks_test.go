@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
+	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
 // Servers in the wild (issue 11): each test starts the in-process server playing one behaviour
@@ -295,5 +296,28 @@ func TestQuirkLongNames(t *testing.T) {
 				t.Error("the long name was not logged")
 			}
 		})
+	}
+}
+
+// A line no parser reads (besides the fixes): the rest of the listing shows, and the line is logged
+// with its directory at the default log level (not only with -o debug), once however often the
+// directory is listed.
+func TestQuirkUnreadableLine(t *testing.T) {
+	t.Parallel()
+	requireEnv(t)
+	s := quirkServer(t, &ftptest.Quirks{ExtraListLines: []string{"?? this is no listing line ??"}}, false,
+		map[string]string{"ok.txt": "ok", "sub/in.txt": "in"}, nil)
+	logFile := filepath.Join(t.TempDir(), "ftpmount.log")
+	m := mountAt(t, harness.URL(s.User, s.Password, s.Addr), newMountDir(t), "logfile="+logFile, "dir_cache=1",
+		"spool_dir="+t.TempDir(), "recovery_dir="+t.TempDir())
+	sameLines(t, "ls", sh(t, m.Dir, "ls; ls sub"), "ok.txt", "sub", "in.txt")
+	time.Sleep(2 * time.Second) // dir_cache=1: listed again
+	sameLines(t, "ls again", sh(t, m.Dir, "ls; ls sub"), "ok.txt", "sub", "in.txt")
+	log, _ := os.ReadFile(logFile)
+	for _, dir := range []string{"/", "/sub"} {
+		want := "listing of " + dir + ": 1 line(s) not understood and left out, first: \"?? this is no listing line ??\""
+		if n := strings.Count(string(log), want); n != 1 {
+			t.Errorf("the log says %d times %q, want once; log:\n%s", n, want, harness.Clip(string(log)))
+		}
 	}
 }
