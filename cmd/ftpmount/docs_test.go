@@ -155,3 +155,69 @@ func TestManPageOptionsMatchTable(t *testing.T) {
 		t.Errorf("the options table and doc/ftpmount.1 differ:\n only in optable.go: %q\n only in the man page: %q", missing(u, m), missing(m, u))
 	}
 }
+
+// readmeDefaults maps each -o option of the README's options table to its default column.
+func readmeDefaults(t *testing.T) map[string]string {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if !strings.HasPrefix(line, "| `-o ") || len(cells) < 4 {
+			continue
+		}
+		for _, m := range readmeOption.FindAllStringSubmatch(cells[1], -1) {
+			out[strings.TrimPrefix(m[1], "-o ")] = strings.TrimSpace(strings.ReplaceAll(cells[2], "`", ""))
+		}
+	}
+	return out
+}
+
+// manParagraphs maps each option of the man page's Mount options to its paragraph (the .TP
+// entry's text, roff requests and escapes left as they are).
+func manParagraphs(t *testing.T) map[string]string {
+	b, err := os.ReadFile("../../doc/ftpmount.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start, end := strings.Index(text, ".SS Mount options"), strings.Index(text, ".SH PASSWORD")
+	if start < 0 || end < start {
+		t.Fatal("no Mount options in doc/ftpmount.1")
+	}
+	out := map[string]string{}
+	for _, entry := range strings.Split(text[start:end], "\n.TP\n")[1:] {
+		head, body, _ := strings.Cut(entry, "\n")
+		f := strings.Fields(head)
+		if len(f) < 2 {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.Trim(f[1], `"`), "=")
+		out[name] = strings.ReplaceAll(body, `\-`, "-")
+	}
+	return out
+}
+
+// TestDocsShowDefaults: the default of every option that has one value is the one the README's
+// table gives (its default column starts with it) and the man page says ("default VALUE").
+func TestDocsShowDefaults(t *testing.T) {
+	readme, man := readmeDefaults(t), manParagraphs(t)
+	n := 0
+	for _, o := range options {
+		if o.def == "" {
+			continue
+		}
+		n++
+		if got := readme[o.name]; !strings.HasPrefix(got, o.def) {
+			t.Errorf("-o %s: the README's default is %q, the table's %q", o.name, got, o.def)
+		}
+		if p := man[o.name]; !strings.Contains(strings.ToLower(p), "default "+o.def) {
+			t.Errorf("-o %s: the man page does not say \"default %s\": %q", o.name, o.def, p)
+		}
+	}
+	if n < 5 {
+		t.Errorf("only %d options with a default checked", n)
+	}
+}

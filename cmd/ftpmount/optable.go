@@ -85,7 +85,7 @@ var options = []option{
 		help: "group shown for all files",
 		num:  func(c *config) *int { return &c.GID }},
 	{name: "umask", kind: optOctal, arg: "OCTAL", def: "022",
-		help: "permission bits to clear from 0666/0777",
+		help: "permission bits to clear from the modes shown (the server's, else 0666/0777)",
 		num:  func(c *config) *int { return &c.Umask }},
 	{name: "default_permissions", kind: optFlag,
 		help: "let the kernel enforce those modes",

@@ -8,7 +8,9 @@ const usageHead = `usage: ftpmount [options] SOURCE MOUNTPOINT
        ftpmount status [--json] MOUNTPOINT
 
 SOURCE is ftp://[user[:password]@]host[:port][/path] (ftps:// for FTPS), or
-host[:port] for anonymous access. Options may come anywhere on the command line:
+host[:port] for anonymous access. The path is relative to the login directory;
+%2F at its start (or //) makes it absolute. Options may come anywhere on the
+command line:
 
 `
 
