@@ -31,6 +31,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags uint32, mode ui
 		return nil, nil, 0, d.m.toErrno("create", cp, err)
 	}
 	st.w = w
+	w.Opened()
 	ch := d.NewInode(ctx, n, gofs.StableAttr{Mode: syscall.S_IFREG})
 	_, mtime, _ := w.Writing()
 	e := ftpconn.Entry{Name: name, Type: ftpconn.TypeFile, ModTime: mtime}

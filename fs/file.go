@@ -172,12 +172,18 @@ func (n *fileNode) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 	return 0
 }
 
-// Setattr handles truncate and utimens. chmod is remembered for the life
+// Setattr handles truncate and utimens. A truncate through a handle open
+// for writing (ftruncate, O_TRUNC) changes the spool only; one by path
+// (truncate(2)) may upload at once (core.File.Truncate). chmod is remembered for the life
 // of the inode and chown ignored: FTP cannot keep them portably, and cp -p,
 // tar and rsync must not fail because of that.
 func (n *fileNode) Setattr(ctx context.Context, fh gofs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if size, ok := in.GetSize(); ok {
-		if err := n.file().Truncate(ctx, int64(size)); err != nil {
+		truncate := n.file().Truncate
+		if h, ok := fh.(*handle); ok && h.write {
+			truncate = n.file().TruncateHandle // ftruncate(2): the writer's own change
+		}
+		if err := truncate(ctx, int64(size)); err != nil {
 			p, _ := n.path()
 			return n.m.toErrno("truncate", p, err)
 		}
@@ -209,5 +215,6 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	s.mu.Lock()
 	s.seen = nil // our writes: don't trust the page cache at the next open
 	s.mu.Unlock()
+	n.file().Opened()
 	return &handle{n: n, write: true}, 0, 0
 }

@@ -61,17 +61,19 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 
 // reader opens the server stream at the first read, expecting the size the
 // listing showed at open. The file may have been renamed since (through the
-// mount): the next stream opens under its new name. An unlinked file keeps
-// its last name: a stream still open on it goes on; a new one finds nothing.
+// mount): the next stream opens under its new name. An unlinked file is
+// read from the temporary name it was kept under (core/unlinked.go); where
+// the server refused that rename, a stream still open goes on and a new
+// one finds nothing.
 func (h *handle) reader() (ftpconn.Reader, syscall.Errno) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	p, errno := h.n.path()
-	if errno != 0 {
+	p := h.n.file().Source()
+	if p == "" {
 		if h.rd != nil {
 			return h.rd, 0
 		}
-		return nil, errno
+		return nil, syscall.ENOENT
 	}
 	if h.rd != nil && p != h.rdPath {
 		h.rd.Close()
@@ -128,6 +130,7 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	if h.write {
 		h.n.file().Release()
 	}
+	h.n.file().Closed() // the last release of an unlinked file deletes it
 	return 0
 }
 

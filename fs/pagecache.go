@@ -86,6 +86,7 @@ func (n *fileNode) openRead(ctx context.Context) (gofs.FileHandle, uint32, sysca
 		st.seen = &v
 		st.mu.Unlock()
 	}
+	n.file().Opened()
 	return &handle{n: n, size: e.Size}, flags, 0
 }
 

@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
+
+	"github.com/ftpmount/ftpmount/fs/core"
 )
 
 // renameNoReplace and renameExchange are renameat2(2) flags.
@@ -30,7 +32,11 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent gofs.InodeE
 	if !ok {
 		return syscall.ENOENT
 	}
-	err := d.m.core.Rename(ctx, dp, name, np, newName, flags&renameNoReplace != 0, d.childFile(name))
+	var dst *core.File // the target's write state: it loses its name
+	if nd, ok := newParent.(*dirNode); ok {
+		dst = nd.childFile(newName)
+	}
+	err := d.m.core.Rename(ctx, dp, name, np, newName, flags&renameNoReplace != 0, d.childFile(name), dst)
 	if err != nil {
 		return d.m.toErrno("rename", path.Join(dp, name)+" -> "+path.Join(np, newName), err)
 	}

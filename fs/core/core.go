@@ -62,6 +62,7 @@ type Core struct {
 	qmu    sync.Mutex
 	queued map[*File]bool // GUARDED_BY(qmu): files with write-back uploads not ended well (Queued)
 	open   map[*File]bool // GUARDED_BY(qmu): files that have a spool (writing, or uploads pending)
+	hidden map[*File]bool // GUARDED_BY(qmu): unlinked files kept open under a temporary name (unlinked.go)
 }
 
 // New returns the write side of a mount over client and its listing cache.
@@ -79,7 +80,7 @@ func New(client ftpconn.Client, dirs *cache.Dirs, cfg Config) (*Core, error) {
 	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool directory: %w", err)
 	}
-	c := &Core{cfg: cfg, client: client, dirs: dirs, queued: map[*File]bool{}, open: map[*File]bool{}}
+	c := &Core{cfg: cfg, client: client, dirs: dirs, queued: map[*File]bool{}, open: map[*File]bool{}, hidden: map[*File]bool{}}
 	if cfg.Writeback > 0 {
 		c.wb = make(chan struct{}, cfg.Writeback)
 	}

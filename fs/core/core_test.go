@@ -493,13 +493,13 @@ func TestNamespaceChangesShowInTheListing(t *testing.T) {
 	if _, err := c.Mkdir(ctx, "/", "new"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rename(ctx, "/", "a", "/new", "b", false, nil); err != nil {
+	if err := c.Rename(ctx, "/", "a", "/new", "b", false, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Rename(ctx, "/", "dir", "/new", "b", false, nil); !errors.Is(err, ErrNotDir) {
+	if err := c.Rename(ctx, "/", "dir", "/new", "b", false, nil, nil); !errors.Is(err, ErrNotDir) {
 		t.Fatalf("directory over a file: %v, want ErrNotDir", err)
 	}
-	if err := c.Rename(ctx, "/", "c", "/new", "b", true, nil); !errors.Is(err, ftpconn.ErrExists) {
+	if err := c.Rename(ctx, "/", "c", "/new", "b", true, nil, nil); !errors.Is(err, ftpconn.ErrExists) {
 		t.Fatalf("RENAME_NOREPLACE over a file: %v, want ErrExists", err)
 	}
 	lists := fake.Calls("List")
@@ -677,7 +677,7 @@ func TestDirectoryRenameWaitsForUploadsBelowIt(t *testing.T) {
 	<-slow.started
 	renamed := make(chan error)
 	go func() {
-		err := c.Rename(ctx, "/", "dA", "/", "dB", false, nil)
+		err := c.Rename(ctx, "/", "dA", "/", "dB", false, nil, nil)
 		mu.Lock()
 		where = "/dB/f" // what the inode tree says once the rename returned
 		mu.Unlock()

@@ -47,6 +47,12 @@ type File struct {
 	// lastErr is the last upload's failure, named when the spool goes to
 	// the recovery folder.
 	lastErr error // GUARDED_BY(mu)
+	// handles counts the open handles, readers and writers (Opened,
+	// Closed). hidden is the temporary name the file was moved to on the
+	// server when its last name went while handles were open, "" else
+	// (unlinked.go).
+	handles int    // GUARDED_BY(mu)
+	hidden  string // GUARDED_BY(mu)
 }
 
 // File returns the write state of an existing server file whose path
@@ -224,6 +230,23 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	return err
 }
 
+// TruncateHandle changes the size through a handle open for writing:
+// ftruncate(2), and the kernel's truncate after an open with O_TRUNC
+// (both carry the handle; truncate(2) by path does not). It is that
+// writer's own change, like a write: only the spool changes, and the
+// writer's next close or fsync uploads it. Without a spool (none was
+// opened, or the mount is ending) it is Truncate.
+func (f *File) TruncateHandle(ctx context.Context, size int64) error {
+	f.mu.Lock()
+	if f.sp == nil || f.writers == 0 {
+		f.mu.Unlock()
+		return f.Truncate(ctx, size)
+	}
+	defer f.mu.Unlock()
+	f.abandonStream()
+	return f.sp.truncate(size, f.c.cfg.Now())
+}
+
 // SetMtime sets the modification time: applied after the next upload when
 // the file has changes not uploaded yet, else on the server now.
 func (f *File) SetMtime(ctx context.Context, t time.Time) {
@@ -365,12 +388,18 @@ func (f *File) saveJournal() {
 }
 
 // Unlinked marks the file deleted: pending writes are dropped, as POSIX
-// says for data written to a file after its last name is gone.
+// says for data written to a file after its last name is gone. Its
+// journal says so (with the temporary name it is hidden under, if any),
+// so that a crash leaves nothing to upload under the old name.
 func (f *File) Unlinked() {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.gone = true
 	f.abandonStream()
-	f.mu.Unlock()
+	if f.sp != nil {
+		f.sp.jr.State, f.sp.jr.Temp = stateUnlinked, f.hidden
+		f.saveJournal()
+	}
 }
 
 // ReadAt serves a read from the spool when one exists. ok is false when
@@ -382,8 +411,7 @@ func (f *File) ReadAt(ctx context.Context, dest []byte, off int64) (n int, ok bo
 		return 0, false, nil
 	}
 	if off < f.sp.need {
-		p, _ := f.path()
-		if err := f.sp.fill(context.WithoutCancel(ctx), f.c.client, p); err != nil {
+		if err := f.sp.fill(context.WithoutCancel(ctx), f.c.client, f.source()); err != nil {
 			return 0, true, err
 		}
 	}
@@ -407,8 +435,7 @@ func (f *File) Write(ctx context.Context, data []byte, off int64) error {
 		return ErrNotOpen
 	}
 	if off < sp.need { // overwrites old bytes: they must be here first
-		p, _ := f.path()
-		if err := sp.fill(context.WithoutCancel(ctx), f.c.client, p); err != nil {
+		if err := sp.fill(context.WithoutCancel(ctx), f.c.client, f.source()); err != nil {
 			return err
 		}
 	}

@@ -65,8 +65,9 @@ func (c *Core) holdUnder(dir string) (release func()) {
 // whose content is on the server is removed with its journal; one that is
 // not (a handle the kernel never released, an upload that failed) goes to
 // the recovery folder, logged. Nothing is left for Recover to mistake for
-// a crash.
+// a crash. The temporary names of unlinked files still open are deleted.
 func (c *Core) Shutdown() {
+	defer c.dropHidden()
 	for _, f := range c.spooled() {
 		f.mu.Lock()
 		sp := f.sp

@@ -24,6 +24,10 @@ func journalPath(spoolName string) string { return spoolName + journalSuffix }
 const (
 	stateOpen    = "open"    // a writer may still add bytes: the spool may be incomplete
 	stateClosing = "closing" // close (or fsync) was called: the spool is the content to upload
+	// stateUnlinked: the file's last name was removed while it was open;
+	// nothing goes to the server, and Temp is where it was hidden
+	// (unlinked.go).
+	stateUnlinked = "unlinked"
 )
 
 // baseAbsent is journal.BaseSize for a file that did not exist on the

@@ -46,7 +46,9 @@ func (c *Core) Rmdir(ctx context.Context, dir, name string) error {
 // Unlink deletes the file name from dir (DELE). f, when not nil, is the
 // file's write state: its streamed upload is stopped and its upload in
 // flight waited for first (neither may land after the DELE), and its
-// pending writes are dropped after.
+// pending writes are dropped after. A file with open handles is moved to
+// a temporary name instead of deleted, read from there until its last
+// release (unlinked.go).
 func (c *Core) Unlink(ctx context.Context, dir, name string, f *File) error {
 	p := path.Join(dir, name)
 	if f != nil {
@@ -57,12 +59,15 @@ func (c *Core) Unlink(ctx context.Context, dir, name string, f *File) error {
 		f.upMu.Lock()
 		defer f.upMu.Unlock()
 	}
-	err := c.client.Delete(ctx, p)
-	if errors.Is(err, ftpconn.ErrNotFound) && c.dirs.IsPending(dir, name) {
-		err = nil // created here and not uploaded yet: nothing on the server
-	}
-	if err != nil {
-		return err
+	pending := c.dirs.IsPending(dir, name)
+	if f == nil || pending || !f.hide(ctx, p) {
+		err := c.client.Delete(ctx, p)
+		if errors.Is(err, ftpconn.ErrNotFound) && pending {
+			err = nil // created here and not uploaded yet: nothing on the server
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if f != nil {
 		f.Unlinked()
@@ -77,9 +82,12 @@ func (c *Core) Unlink(ctx context.Context, dir, name string, f *File) error {
 // not nil) is uploaded first, since RNFR needs it on the server; an empty
 // directory target is removed first; a server that refuses to overwrite a
 // file target gets the target deleted and the rename again (not atomic,
-// documented). With noReplace an existing target is ErrExists. Cached
-// listings follow the move.
-func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, noReplace bool, f *File) error {
+// documented). A file target (its write state dstF, when not nil) loses
+// its name as in Unlink: its uploads are waited for and stopped, and if
+// handles have it open it is first moved to a temporary name, read from
+// there until its last release. With noReplace an existing target is
+// ErrExists. Cached listings follow the move.
+func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, noReplace bool, f, dstF *File) error {
 	from, to := path.Join(dir, name), path.Join(newDir, newName)
 	src, err := c.dirs.Lookup(ctx, dir, name)
 	if err != nil {
@@ -112,14 +120,29 @@ func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, no
 	if src.Type == ftpconn.TypeDir {
 		defer c.holdUnder(from)()
 	}
+	hidden := false
+	if exists && dst.Type != ftpconn.TypeDir && dstF != nil && dstF != f {
+		// The target's own upload must not land over the renamed file.
+		dstF.StopStream()
+		dstF.upMu.Lock()
+		defer dstF.upMu.Unlock()
+		hidden = !c.dirs.IsPending(newDir, newName) && dstF.hide(ctx, to)
+	}
 	err = c.client.Rename(ctx, from, to)
-	if errors.Is(err, ftpconn.ErrPermission) && exists && dst.Type != ftpconn.TypeDir {
-		if derr := c.client.Delete(ctx, to); derr == nil {
-			err = c.client.Rename(ctx, from, to)
-		}
+	if errors.Is(err, ftpconn.ErrPermission) && exists && dst.Type != ftpconn.TypeDir && !hidden {
+		err = c.renameOverRefused(ctx, from, to)
 	}
 	if err != nil {
+		if hidden {
+			dstF.unhide(ctx, to)
+		}
 		return err
+	}
+	if exists && dst.Type != ftpconn.TypeDir {
+		if dstF != nil && dstF != f {
+			dstF.Unlinked()
+		}
+		c.dirs.ClearPending(newDir, newName) // a target created here and not uploaded
 	}
 	c.dirs.Remove(dir, name)
 	src.Name = newName
@@ -129,6 +152,30 @@ func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, no
 		c.dirs.InvalidateTree(from)
 		c.dirs.InvalidateTree(to)
 	}
+	return nil
+}
+
+// renameOverRefused renames from to to on a server that refused to
+// rename over the existing file to: the target is moved aside to a
+// temporary name first, and deleted once the rename went through, or put
+// back when it did not (the refusal had another cause). Where even that
+// is refused, the target is deleted before the rename, as before: for
+// that moment neither exists.
+func (c *Core) renameOverRefused(ctx context.Context, from, to string) error {
+	aside := tempName(to, c.cfg.Now())
+	if err := c.client.Rename(ctx, to, aside); err != nil {
+		if derr := c.client.Delete(ctx, to); derr != nil {
+			return derr
+		}
+		return c.client.Rename(ctx, from, to)
+	}
+	if err := c.client.Rename(ctx, from, to); err != nil {
+		if berr := c.client.Rename(ctx, aside, to); berr != nil {
+			c.logf("%s could not be put back from %s after a failed rename over it: %v", to, aside, berr)
+		}
+		return err
+	}
+	c.removeTemp(ctx, aside)
 	return nil
 }
 

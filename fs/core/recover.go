@@ -24,7 +24,10 @@ import (
 //     else it goes to the recovery folder;
 //   - a spool still open for writing is incomplete: it goes to the
 //     recovery folder, never over the server's copy;
-//   - the temporary name its upload was writing on the server is removed.
+//   - the temporary name its upload was writing on the server is removed;
+//   - a spool of a file unlinked while open is dropped, and the temporary
+//     name the file was kept under is removed: nothing goes up under its
+//     old name (unlinked.go).
 //
 // It returns one line per spool, saying what was done, for the caller to
 // show. Errors of one spool do not stop the others.
@@ -71,6 +74,11 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 		c.removeTemp(ctx, j.Temp)
 	}
 	sp := &spool{f: f, size: j.Size, need: j.Need, base: j.Base, low: j.Low, dirty: true, jr: j}
+	if j.State == stateUnlinked {
+		sp.discard()
+		c.debugf("%s: unlinked while open when ftpmount stopped; its spool is dropped", j.Path)
+		return ""
+	}
 	keep := func(why string) string {
 		where, err := sp.keep(c.cfg.RecoverDir, j.Path, c.cfg.Now())
 		if err != nil {
