@@ -151,6 +151,25 @@ os.close(fd)
 			noStrayEventually(t, c.Srv)
 		})
 
+		// rm -r of a directory holding an open file: the directory goes (the server would
+		// refuse to remove it with the hidden file in it), and the descriptor reads on while
+		// its RETR is open.
+		t.Run("rm_r_while_open", func(t *testing.T) {
+			c := f.dir(t, "mkdir sub && printf hello > sub/x")
+			out := sh(t, c.Mnt, `/usr/bin/python3 -c '
+import os, shutil, sys
+fd = os.open("sub/x", os.O_RDONLY)
+first = os.read(fd, 2)
+shutil.rmtree("sub")
+sys.stdout.write((first + os.read(fd, 100)).decode())
+os.close(fd)
+'`)
+			if out != "hello" {
+				t.Errorf("read %q, want hello", out)
+			}
+			noStrayEventually(t, c.Srv)
+		})
+
 		if kept, _ := os.ReadDir(recovery); len(kept) != 0 {
 			t.Errorf("the recovery folder holds %v, want nothing", kept)
 		}

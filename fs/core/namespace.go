@@ -32,10 +32,15 @@ func (c *Core) Mkdir(ctx context.Context, dir, name string) (ftpconn.Entry, erro
 }
 
 // Rmdir removes the directory name from dir (RMD) and forgets the
-// listings of it and below it.
+// listings of it and below it. Files unlinked while open and kept in it
+// under temporary names (unlinked.go) are deleted when RMD refuses.
 func (c *Core) Rmdir(ctx context.Context, dir, name string) error {
 	p := path.Join(dir, name)
-	if err := c.client.Rmdir(ctx, p); err != nil {
+	err := c.client.Rmdir(ctx, p)
+	if err != nil && c.onlyHidden(ctx, p) && c.dropHiddenIn(ctx, p) {
+		err = c.client.Rmdir(ctx, p) // it held only files unlinked while open
+	}
+	if err != nil {
 		return err
 	}
 	c.dirs.Remove(dir, name)
@@ -75,6 +80,13 @@ func (c *Core) Unlink(ctx context.Context, dir, name string, f *File) error {
 	c.dirs.ClearPending(dir, name)
 	c.dirs.Remove(dir, name)
 	return nil
+}
+
+// onlyHidden reports whether the directory p lists nothing: RMD refused
+// it for the temporary names it holds, if any (listings leave them out).
+func (c *Core) onlyHidden(ctx context.Context, p string) bool {
+	snap, err := c.dirs.Snapshot(ctx, p)
+	return err == nil && snap.Len() == 0
 }
 
 // Rename moves name in dir to newName in newDir (RNFR/RNTO), with the
@@ -151,6 +163,7 @@ func (c *Core) Rename(ctx context.Context, dir, name, newDir, newName string, no
 	if src.Type == ftpconn.TypeDir {
 		c.dirs.InvalidateTree(from)
 		c.dirs.InvalidateTree(to)
+		c.moveHidden(from, to)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"path"
+	"strings"
 	"time"
 )
 
@@ -23,7 +25,9 @@ import (
 //     only for reading has no journal; after a crash its temporary name
 //     is removed like any temporary name a day old (hide.go).
 //   - A server that refuses the rename gets DELE, as before: handles then
-//     read on only while their RETR is open.
+//     read on only while their RETR is open. So does a hidden file whose
+//     directory is removed (RMD needs it empty; rm -r must work).
+//   - A rename of the directory moves the temporary name with it.
 //
 // The handles are counted by package fs (Opened at each open, Closed at
 // each release); a file nobody has open is deleted at once.
@@ -150,17 +154,60 @@ func (c *Core) hiding(f *File, has bool) {
 	}
 }
 
-// dropHidden deletes the temporary names of unlinked files still open at
-// the end of the mount (the kernel released no handle of them).
-func (c *Core) dropHidden() {
+// hiddenFiles returns the files kept under a temporary name.
+func (c *Core) hiddenFiles() []*File {
 	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	files := make([]*File, 0, len(c.hidden))
 	for f := range c.hidden {
 		files = append(files, f)
 	}
-	c.hidden = map[*File]bool{}
-	c.qmu.Unlock()
-	for _, f := range files {
+	return files
+}
+
+// moveHidden follows a rename of the directory from to to: files kept
+// under a temporary name below it are read from their new place.
+func (c *Core) moveHidden(from, to string) {
+	prefix := strings.TrimSuffix(from, "/") + "/"
+	for _, f := range c.hiddenFiles() {
+		f.mu.Lock()
+		if strings.HasPrefix(f.hidden, prefix) {
+			f.hidden = path.Join(to, strings.TrimPrefix(f.hidden, prefix))
+		}
+		f.mu.Unlock()
+	}
+}
+
+// dropHiddenIn deletes the temporary names of open, unlinked files kept
+// in dir, so that dir can be removed (RMD refuses a directory that is not
+// empty), and reports whether there were any. Their handles then read on
+// only while their RETR is open, as where the server refuses renames.
+func (c *Core) dropHiddenIn(ctx context.Context, dir string) bool {
+	dropped := false
+	for _, f := range c.hiddenFiles() {
+		f.upMu.Lock()
+		f.mu.Lock()
+		tmp := f.hidden
+		in := tmp != "" && path.Dir(tmp) == dir
+		if in {
+			f.hidden = ""
+		}
+		f.mu.Unlock()
+		if in {
+			c.hiding(f, false)
+			c.removeTemp(ctx, tmp)
+			dropped = true
+		}
+		f.upMu.Unlock()
+	}
+	return dropped
+}
+
+// dropHidden deletes the temporary names of unlinked files still open at
+// the end of the mount (the kernel released no handle of them).
+func (c *Core) dropHidden() {
+	for _, f := range c.hiddenFiles() {
+		c.hiding(f, false)
 		f.mu.Lock()
 		tmp := f.hidden
 		f.hidden = ""

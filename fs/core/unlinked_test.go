@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn"
 	"github.com/ftpmount/ftpmount/ftpconn/ftpfake"
@@ -393,4 +394,84 @@ func TestRefusedRenameOverKeepsTheTarget(t *testing.T) {
 	}
 	serverHas(t, fake, "/b", "c")
 	noTempNames(t, fake, "/")
+}
+
+// newHidingCore is newCore with listings that leave out temporary names,
+// as a mount's (NewCached).
+func newHidingCore(t *testing.T, fake *ftpfake.Client) *Core {
+	t.Helper()
+	spool := t.TempDir()
+	c, err := NewCached(fake, time.Minute, Config{
+		Server: server, SpoolDir: spool, RecoverDir: filepath.Join(filepath.Dir(spool), "recovered"),
+		Logf: t.Logf, Debugf: t.Logf, Now: time.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// rm -r of a directory holding a file that is open: the directory goes
+// (RMD would refuse it with the hidden file in it), and the hidden file
+// with it.
+func TestRemoveADirectoryHoldingAnOpenUnlinkedFile(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/d/f", []byte("x"))
+	c := newHidingCore(t, fake)
+	tp := &treePath{p: "/d/f"}
+	f := c.File(tp.path)
+	f.Opened()
+	if err := c.Unlink(ctx, "/d", "f", f); err != nil {
+		t.Fatal(err)
+	}
+	tp.drop()
+	if err := c.Rmdir(ctx, "/", "d"); err != nil {
+		t.Fatalf("rmdir of a directory holding only an open, unlinked file: %v", err)
+	}
+	f.Closed()
+	if names := serverFiles(t, fake, "/"); len(names) != 0 {
+		t.Fatalf("server holds %q, want nothing", names)
+	}
+	// A directory with a file left in it is still refused.
+	fake.WriteFile("/e/g", []byte("y"))
+	fake.WriteFile("/e/h", []byte("z"))
+	g := c.File(at("/e/g"))
+	g.Opened()
+	if err := c.Unlink(ctx, "/e", "g", g); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rmdir(ctx, "/", "e"); !errors.Is(err, ftpconn.ErrNotEmpty) {
+		t.Fatalf("rmdir of a directory holding a file: %v, want ErrNotEmpty", err)
+	}
+	if got := readAll(t, c, g, 1); got != "y" {
+		t.Fatalf("the open, unlinked file reads %q", got)
+	}
+	g.Closed()
+}
+
+// A directory renamed while a file in it is open and unlinked: the file
+// is read from its new place, and deleted there at its last release.
+func TestDirectoryRenameMovesAHiddenFile(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/d/f", []byte("content"))
+	c := newHidingCore(t, fake)
+	tp := &treePath{p: "/d/f"}
+	f := c.File(tp.path)
+	f.Opened()
+	if err := c.Unlink(ctx, "/d", "f", f); err != nil {
+		t.Fatal(err)
+	}
+	tp.drop()
+	if err := c.Rename(ctx, "/", "d", "/", "e", false, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, c, f, 7); got != "content" {
+		t.Fatalf("after the directory's rename the file reads %q (from %s)", got, f.Source())
+	}
+	f.Closed()
+	if names := serverFiles(t, fake, "/e"); len(names) != 0 {
+		t.Fatalf("/e holds %q after the last release, want nothing", names)
+	}
 }
