@@ -16,11 +16,12 @@
 // content that replaces it is there and checked (RFC 3659 SIZE, or the
 // listing). Concretely:
 //
-//   - Truncation is not a server operation by itself. O_TRUNC at open and
-//     truncate(2) while a writer is open change only the local spool; the
-//     server's file is replaced when the new content is uploaded (close,
-//     fsync, or a streamed upload). truncate(2) with no writer open is an
-//     upload of the truncated content.
+//   - Truncation is not a server operation by itself. O_TRUNC at open,
+//     ftruncate(2) on a writer's handle, and truncate(2) while a writer has
+//     changes not closed yet change only the local spool; the server's file
+//     is replaced when the new content is uploaded (close, fsync, or a
+//     streamed upload). truncate(2) with no writer open, or after every
+//     writer closed, is an upload of the truncated content.
 //   - Replacement goes through a temporary name beside the target (see
 //     tmpname.go): STOR to it, check its size, then RNFR/RNTO over the
 //     target. A server that refuses to rename over an existing file gets
@@ -31,6 +32,9 @@
 //     the new bytes with REST+STOR at the old size, which never rewrites an
 //     old byte; ReplaceAtomic (-o atomic) sends them through a temporary
 //     name too, so that readers never see a part of the appended bytes.
+//   - A file whose last name goes (unlink, rename over) while this mount
+//     has it open is renamed to a hidden temporary name and deleted at
+//     its last release (unlinked.go), as on a local disk.
 //   - Every spool has a journal beside it (journal.go) saying what it is:
 //     the next start of ftpmount for the same server finds the spools of a
 //     daemon that died (Recover) and finishes or keeps them.
@@ -39,7 +43,9 @@
 //
 // Each File has two locks. upMu serialises the uploads of one file and is
 // held across the whole upload (network I/O); Unlink holds it across its
-// DELE, and a directory rename holds the upMu of every file below the
+// DELE (or the RNFR/RNTO that hides an open file), a rename over a file
+// holds the target's across the rename, the last release of a hidden file
+// holds it across the DELE of the hidden name, and a directory rename holds the upMu of every file below the
 // directory across its RNFR/RNTO (in path order), so that no upload lands
 // after or under them. mu guards the spool and the upload state; it is held
 // across the download that fills a spool (spool.fill), so that a write
