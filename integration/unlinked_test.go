@@ -177,8 +177,9 @@ os.close(fd)
 }
 
 // TestCrashWithUnlinkedFilesOpen: the daemon dies (SIGKILL) while a process holds files it
-// unlinked (a new one written, an old one written into); the next mount uploads nothing under the
-// old names, keeps nothing in the recovery folder, and removes the file kept under a temporary name.
+// unlinked (a new one written, an old one written into, one open for reading); the next mount
+// uploads nothing under the old names, keeps nothing in the recovery folder, and removes the files
+// kept under temporary names.
 func TestCrashWithUnlinkedFilesOpen(t *testing.T) {
 	t.Parallel()
 	forEachServerOf(t, safetyKinds, func(t *testing.T, kind string) {
@@ -192,7 +193,7 @@ func TestCrashWithUnlinkedFilesOpen(t *testing.T) {
 				t.Logf("ftpmount log, last lines:\n%s", harness.Tail(logFile, 60))
 			}
 		})
-		c := f.dir(t, "printf 0123456789 > e.txt")
+		c := f.dir(t, "printf 0123456789 > e.txt && echo read only > r.txt")
 		py := exec.Command("/usr/bin/python3", "-c", `
 import os, sys, time
 fd = os.open("scratch.tmp", os.O_CREAT | os.O_RDWR, 0o600)
@@ -201,6 +202,8 @@ os.write(fd, b"x" * 100000)
 fd2 = os.open("e.txt", os.O_RDWR)
 os.unlink("e.txt")
 os.pwrite(fd2, b"ab", 4)
+fd3 = os.open("r.txt", os.O_RDONLY)
+os.unlink("r.txt")
 print("ready", flush=True)
 time.sleep(600)
 `)

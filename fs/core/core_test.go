@@ -360,8 +360,14 @@ func closing(f *File, also func(*journal)) {
 func crash(f *File) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sp.f.Close()
-	f.sp = nil
+	if f.sp != nil {
+		f.sp.f.Close()
+		f.sp = nil
+	}
+	if f.mark != nil { // the journal of a file kept under a temporary name
+		f.mark.f.Close()
+		f.mark = nil
+	}
 }
 
 func TestRecoverUploadsASpoolWhoseCloseWasUnderWay(t *testing.T) {

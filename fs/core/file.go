@@ -53,6 +53,9 @@ type File struct {
 	// (unlinked.go).
 	handles int    // GUARDED_BY(mu)
 	hidden  string // GUARDED_BY(mu)
+	// mark is the journal naming hidden, for Recover after a crash: an
+	// empty spool of its own (setHidden).
+	mark *spool // GUARDED_BY(mu)
 }
 
 // File returns the write state of an existing server file whose path

@@ -20,10 +20,10 @@ import (
 //   - The open handles read from the temporary name (Source); writes go
 //     to the spool as before and are never uploaded (gone).
 //   - The last handle's release (Closed) deletes the temporary name.
-//   - A spool's journal says "unlinked" and names the temporary file:
-//     Recover drops both after a crash, and uploads nothing. A file open
-//     only for reading has no journal; after a crash its temporary name
-//     is removed like any temporary name a day old (hide.go).
+//   - A journal in the spool folder says "unlinked" and names the
+//     temporary file (setHidden), and so does the spool's own, if the file
+//     has one: after a crash Recover removes the temporary file and drops
+//     the spool, and uploads nothing.
 //   - A server that refuses the rename gets DELE, as before: handles then
 //     read on only while their RETR is open. So does a hidden file whose
 //     directory is removed (RMD needs it empty; rm -r must work).
@@ -59,7 +59,8 @@ func (f *File) Closed() {
 	f.mu.Lock()
 	tmp := ""
 	if f.handles == 0 {
-		tmp, f.hidden = f.hidden, ""
+		tmp = f.hidden
+		f.setHidden("")
 	}
 	f.mu.Unlock()
 	if tmp == "" {
@@ -120,7 +121,7 @@ func (f *File) hide(ctx context.Context, p string) bool {
 		f.c.removeTemp(ctx, tmp)
 		return true
 	}
-	f.hidden = tmp
+	f.setHidden(tmp)
 	f.mu.Unlock()
 	f.c.hiding(f, true)
 	f.c.debugf("%s is open: kept as %s until its last close", p, tmp)
@@ -132,7 +133,7 @@ func (f *File) hide(ctx context.Context, p string) bool {
 func (f *File) unhide(ctx context.Context, p string) {
 	f.mu.Lock()
 	tmp := f.hidden
-	f.hidden = ""
+	f.setHidden("")
 	f.mu.Unlock()
 	if tmp == "" {
 		return
@@ -140,6 +141,34 @@ func (f *File) unhide(ctx context.Context, p string) {
 	f.c.hiding(f, false)
 	if err := f.c.client.Rename(ctx, tmp, p); err != nil {
 		f.c.logf("%s could not be put back from %s after a failed rename over it: %v", p, tmp, err)
+	}
+}
+
+// setHidden records tmp as the temporary name the file is kept under ("":
+// none), and keeps a journal that says so in the spool folder (an empty,
+// locked spool with a journal in state unlinked): if the daemon dies, the
+// next Recover of the server removes tmp. Needs f.mu held.
+func (f *File) setHidden(tmp string) {
+	f.hidden = tmp
+	if tmp == "" {
+		if f.mark != nil {
+			f.mark.discard()
+			f.mark = nil
+		}
+		return
+	}
+	if f.mark == nil {
+		mark, err := newSpool(f.c.cfg.SpoolDir)
+		if err != nil {
+			f.c.logf("%v (a crash now would leave %s on the server for a day)", err, tmp)
+			return
+		}
+		f.mark = mark
+	}
+	target, _ := TempTarget(tmp)
+	f.mark.jr = journal{Server: f.c.cfg.Server, Path: target, State: stateUnlinked, Temp: tmp}
+	if err := f.mark.save(f.c.cfg.Now()); err != nil {
+		f.c.logf("%v (a crash now would leave %s on the server for a day)", err, tmp)
 	}
 }
 
@@ -172,7 +201,7 @@ func (c *Core) moveHidden(from, to string) {
 	for _, f := range c.hiddenFiles() {
 		f.mu.Lock()
 		if strings.HasPrefix(f.hidden, prefix) {
-			f.hidden = path.Join(to, strings.TrimPrefix(f.hidden, prefix))
+			f.setHidden(path.Join(to, strings.TrimPrefix(f.hidden, prefix)))
 		}
 		f.mu.Unlock()
 	}
@@ -190,7 +219,7 @@ func (c *Core) dropHiddenIn(ctx context.Context, dir string) bool {
 		tmp := f.hidden
 		in := tmp != "" && path.Dir(tmp) == dir
 		if in {
-			f.hidden = ""
+			f.setHidden("")
 		}
 		f.mu.Unlock()
 		if in {
@@ -210,7 +239,7 @@ func (c *Core) dropHidden() {
 		c.hiding(f, false)
 		f.mu.Lock()
 		tmp := f.hidden
-		f.hidden = ""
+		f.setHidden("")
 		f.mu.Unlock()
 		if tmp != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), hideTimeout)

@@ -266,6 +266,36 @@ func TestRecoverDropsAnUnlinkedFile(t *testing.T) {
 	}
 }
 
+// A file open only for reading has no spool: its temporary name is
+// still removed by the next mount after a crash, and while it lives a
+// live daemon's Recover leaves it alone.
+func TestRecoverRemovesTheTemporaryNameOfAReader(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/f", []byte("old"))
+	spool := t.TempDir()
+	c := newCoreIn(t, fake, ReplaceSafe, spool)
+	tp := &treePath{p: "/f"}
+	f := c.File(tp.path)
+	f.Opened()
+	if err := c.Unlink(ctx, "/", "f", f); err != nil {
+		t.Fatal(err)
+	}
+	tp.drop()
+	newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx) // another daemon, while this one lives
+	if got := readAll(t, c, f, 3); got != "old" {
+		t.Fatalf("after a live daemon's Recover the open file reads %q", got)
+	}
+	crash(f)
+	if report := newCoreIn(t, fake, ReplaceSafe, spool).Recover(ctx); len(report) != 0 {
+		t.Fatalf("report %q, want nothing", report)
+	}
+	if names := serverFiles(t, fake, "/"); len(names) != 0 {
+		t.Fatalf("server holds %q after the crash's recovery, want nothing", names)
+	}
+	emptyDir(t, spool)
+}
+
 // A rename over a file that is open keeps the open file readable, and the
 // target's pending upload never lands over the renamed file.
 func TestRenameOverAnOpenFile(t *testing.T) {
