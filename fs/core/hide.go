@@ -42,6 +42,10 @@ type hidingClient struct {
 	ftpconn.Client
 	now  func() time.Time
 	logf func(format string, args ...any)
+	// ours, when not nil, tells a temporary name this mount still uses (a
+	// file unlinked while open, held for more than staleTemp): never
+	// removed as stale. Set once, before the first listing.
+	ours func(p string) bool
 
 	mu       sync.Mutex
 	removing map[string]bool // GUARDED_BY(mu): stale temporary names being removed
@@ -56,8 +60,9 @@ func (h *hidingClient) List(ctx context.Context, dir string) ([]ftpconn.Entry, e
 			out = append(out, e)
 			continue
 		}
-		if e.Type == ftpconn.TypeFile && h.now().Sub(started) > staleTemp {
-			h.removeStale(path.Join(dir, e.Name))
+		p := path.Join(dir, e.Name)
+		if e.Type == ftpconn.TypeFile && h.now().Sub(started) > staleTemp && (h.ours == nil || !h.ours(p)) {
+			h.removeStale(p)
 		}
 	}
 	return out, err

@@ -21,8 +21,17 @@ type Snapshot = cache.Snapshot
 // with the temporary names of uploads left out (hide.go), trusted for
 // dirTTL. cfg.Now and cfg.Logf are the cache's too.
 func NewCached(client ftpconn.Client, dirTTL time.Duration, cfg Config) (*Core, error) {
-	dirs := cache.NewDirs(HideTemp(client, cfg.Now, cfg.Logf), cache.DirsConfig{TTL: dirTTL, Now: cfg.Now})
-	return New(client, dirs, cfg)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := HideTemp(client, cfg.Now, cfg.Logf).(*hidingClient)
+	dirs := cache.NewDirs(h, cache.DirsConfig{TTL: dirTTL, Now: cfg.Now})
+	c, err := New(client, dirs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.ours = c.holdsTemp // not stale, however old: this mount still uses it
+	return c, nil
 }
 
 // SeedListing puts a listing of dir just fetched (entries, in any order)

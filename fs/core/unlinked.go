@@ -183,6 +183,20 @@ func (c *Core) hiding(f *File, has bool) {
 	}
 }
 
+// holdsTemp reports whether p is the temporary name of a file this mount
+// keeps open (hide.go must not remove it as stale, however old).
+func (c *Core) holdsTemp(p string) bool {
+	for _, f := range c.hiddenFiles() {
+		f.mu.Lock()
+		held := f.hidden == p
+		f.mu.Unlock()
+		if held {
+			return true
+		}
+	}
+	return false
+}
+
 // hiddenFiles returns the files kept under a temporary name.
 func (c *Core) hiddenFiles() []*File {
 	c.qmu.Lock()

@@ -505,3 +505,41 @@ func TestDirectoryRenameMovesAHiddenFile(t *testing.T) {
 		t.Fatalf("/e holds %q after the last release, want nothing", names)
 	}
 }
+
+// A file held open and unlinked for longer than a day keeps its
+// temporary name: this mount's listings do not take it for the leftover
+// of a crash.
+func TestAHiddenFileHeldForDaysIsNotStale(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	fake.WriteFile("/d/f", []byte("long lived"))
+	now := time.Unix(1_800_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	spool := t.TempDir()
+	c, err := NewCached(fake, time.Nanosecond, Config{Server: server, SpoolDir: spool, Logf: t.Logf, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := &treePath{p: "/d/f"}
+	f := c.File(tp.path)
+	f.Opened()
+	if err := c.Unlink(ctx, "/d", "f", f); err != nil {
+		t.Fatal(err)
+	}
+	tp.drop()
+	mu.Lock()
+	now = now.Add(3 * 24 * time.Hour)
+	mu.Unlock()
+	if _, err := c.Snapshot(ctx, "/d"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // a stale name is removed in the background
+	if got := readAll(t, c, f, 10); got != "long lived" {
+		t.Fatalf("after three days the open file reads %q", got)
+	}
+	f.Closed()
+	if names := serverFiles(t, fake, "/d"); len(names) != 0 {
+		t.Fatalf("server holds %q after the last release, want nothing", names)
+	}
+}
