@@ -57,10 +57,10 @@ func (f *File) Closed() {
 	f.upMu.Lock()
 	defer f.upMu.Unlock()
 	f.mu.Lock()
-	tmp := ""
+	tmp, mark := "", (*spool)(nil)
 	if f.handles == 0 {
-		tmp = f.hidden
-		f.setHidden("")
+		tmp, mark = f.hidden, f.mark
+		f.hidden, f.mark = "", nil
 	}
 	f.mu.Unlock()
 	if tmp == "" {
@@ -70,6 +70,9 @@ func (f *File) Closed() {
 	ctx, cancel := context.WithTimeout(context.Background(), hideTimeout)
 	defer cancel()
 	f.c.removeTemp(ctx, tmp)
+	if mark != nil {
+		mark.discard() // only now: a crash before the DELE leaves it for Recover
+	}
 }
 
 // Source is where the file's bytes are read on the server: its
@@ -252,13 +255,16 @@ func (c *Core) dropHidden() {
 	for _, f := range c.hiddenFiles() {
 		c.hiding(f, false)
 		f.mu.Lock()
-		tmp := f.hidden
-		f.setHidden("")
+		tmp, mark := f.hidden, f.mark
+		f.hidden, f.mark = "", nil
 		f.mu.Unlock()
 		if tmp != "" {
 			ctx, cancel := context.WithTimeout(context.Background(), hideTimeout)
 			c.removeTemp(ctx, tmp)
 			cancel()
+		}
+		if mark != nil {
+			mark.discard()
 		}
 	}
 }
