@@ -10,8 +10,9 @@ set -euo pipefail
 # pure-ftpd tests build a small syslog shim with it; restic + borgbackup: the backup tools the
 # data-safety tests keep repositories on the mount with; ucspi-tcp: tcpserver, the super-server
 # that runs the inetd-style servers below (inetutils and netkit ftpd) on a port, handing each the
-# client's socket.
-packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev restic borgbackup ucspi-tcp)
+# client's socket; vim: a user's editor writing the same file twice (its "changed since reading"
+# check against the times the mount shows).
+packages=(fuse3 vsftpd python3-pyftpdlib python3-openssl openssl curl rsync git gcc libc6-dev restic borgbackup ucspi-tcp vim)
 
 # The FTP account the integration tests log in with (integration/harness/account.go has the same values).
 user=ftpmounttest
