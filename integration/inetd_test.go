@@ -34,6 +34,19 @@ func testLoginDir(t *testing.T, kind string) {
 	if b, err := os.ReadFile(filepath.Join(srv.DataDir, "made/f")); err != nil || string(b) != "x" {
 		t.Errorf("mkdir and write through the mount: on the server %q, %v", b, err)
 	}
+	// No path: the login directory itself (harness.Home), not the machine's "/"; what the mount
+	// makes there lands in the home directory.
+	base := strings.TrimSuffix(srv.URL(), srv.URLPath)
+	top := strings.TrimSuffix(srv.URLPath, "/")
+	mp0 := mountSource(t, base, dirCacheFast)
+	made := top + "-made-at-login-dir"
+	if got := sh(t, mp0.Dir, "test -d "+q(top)+" && test -f "+q(top)+"/hello.txt && ! test -e etc && ! test -e proc && mkdir "+q(made)+" && echo ok"); got != "ok\n" {
+		t.Errorf("mounted %s: %q, want the login directory (holding %s, not etc or proc)", base, got, top)
+	}
+	if st, err := os.Stat(filepath.Join(harness.Home, made)); err != nil || !st.IsDir() {
+		t.Errorf("mkdir at the root of %s: not in the login directory %s: %v", base, harness.Home, err)
+	}
+	sh(t, mp0.Dir, "rmdir "+q(made))
 	// %2F: an absolute path names the same directory.
 	abs := strings.TrimSuffix(srv.URL(), srv.URLPath) + "%2F" + strings.TrimPrefix(srv.DataDir, "/")
 	mp2 := mountSource(t, abs, dirCacheFast)

@@ -321,3 +321,27 @@ func TestQuirkUnreadableLine(t *testing.T) {
 		}
 	}
 }
+
+// Item 8 with LIST: the permission strings of `ls -l` lines are the modes shown, less umask; where
+// the server has no SITE CHMOD, chmod is kept by the mount (shown, the server's file unchanged).
+func TestQuirkListModes(t *testing.T) {
+	t.Parallel()
+	s := quirkServer(t, nil, false, map[string]string{"secret": "s", "script": "#!/bin/sh\n", "d/x": "x"}, nil)
+	os.Chmod(filepath.Join(s.Dir, "secret"), 0o600)
+	os.Chmod(filepath.Join(s.Dir, "script"), 0o755)
+	os.Chmod(filepath.Join(s.Dir, "d"), 0o750)
+	m := mountFaulty(t, s.Addr)
+	if got := sh(t, m.Dir, "stat -c %a secret script d"); got != "600\n755\n750\n" {
+		t.Errorf("modes shown: %q, want 600 755 750 (the server's)", got)
+	}
+	um := mountFaulty(t, s.Addr, "umask=027")
+	if got := sh(t, um.Dir, "stat -c %a secret script d"); got != "600\n750\n750\n" {
+		t.Errorf("modes shown with umask=027: %q, want 600 750 750", got)
+	}
+	if got := sh(t, m.Dir, "chmod 640 secret; stat -c %a secret"); got != "640\n" {
+		t.Errorf("after chmod 640 without SITE CHMOD: %q, want 640 (kept by the mount)", got)
+	}
+	if fi, err := os.Stat(filepath.Join(s.Dir, "secret")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the server's file: %v, %v (no SITE CHMOD: unchanged)", fi.Mode(), err)
+	}
+}
