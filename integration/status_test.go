@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
 )
@@ -77,5 +78,60 @@ func TestStatus(t *testing.T) {
 	r = command(cmdTimeout, "/", nil, binary(t), "status", t.TempDir())
 	if r.Err == nil || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || !strings.Contains(r.Stderr, "no ftpmount") {
 		t.Errorf("status of an unmounted directory: %v", r)
+	}
+}
+
+// TestStatusWriteback: with -o writeback, close returns before the upload, so `ftpmount status` is
+// where a user sees what is not on the server yet: each file closed but not uploaded is listed
+// (queued or uploading) with its size, the one being sent with its progress, and, once the
+// stalled uploads have failed (timeout), each in the recovery folder with its error.
+func TestStatusWriteback(t *testing.T) {
+	t.Parallel()
+	s := ftptest.Start(t, ftptest.Options{})
+	p := ftptest.StartProxy(t, s.Addr, ftptest.TransferFaults{Upload: func(path string, _ int64) *ftptest.Cut {
+		return &ftptest.Cut{After: 256 << 10, Stall: true}
+	}})
+	m := mountFaulty(t, p.Addr, "timeout=6", "writeback", "connections=2") // one upload at a time
+	local := filepath.Join(t.TempDir(), "src.bin")
+	randomFile(t, local, 1<<20)
+	sh(t, "/", "for f in q1 q2 q3; do cp "+q(local)+" "+q(m.Dir)+"/$f.bin; done") // returns at once: writeback
+
+	status := func() string {
+		r := command(cmdTimeout, "/", nil, binary(t), "status", m.Dir)
+		if r.Err != nil {
+			t.Fatalf("ftpmount status: %v", r)
+		}
+		return r.Stdout
+	}
+	var during string
+	eventually(t, "status to show the queued uploads", func() (bool, string) {
+		during = status()
+		return strings.Contains(during, "closed with writeback, not on the server yet: 3") &&
+			strings.Contains(during, "sending /q") && strings.Contains(during, " of 1.0 MiB"), during
+	})
+	for _, f := range []string{"/q1.bin", "/q2.bin", "/q3.bin"} {
+		if !strings.Contains(during, "  "+f+" (1.0 MiB): queued or uploading") {
+			t.Errorf("status does not list %s as queued or uploading:\n%s", f, during)
+		}
+	}
+	t.Logf("status during the uploads:\n%s", during)
+	// Each stalled upload fails in turn (timeout=6): its data goes to the recovery folder, which
+	// status lists with the upload's error among the last problems.
+	var after string
+	for deadline := time.Now().Add(cmdTimeout); ; time.Sleep(500 * time.Millisecond) {
+		if after = status(); strings.Contains(after, ": 3 files") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status after %v does not show the three failed uploads:\n%s", cmdTimeout, after)
+		}
+	}
+	for _, f := range []string{"q1.bin", "q2.bin", "q3.bin"} {
+		if !strings.Contains(after, "/"+f+".") || !strings.Contains(after, "upload of /"+f+" failed") {
+			t.Errorf("status does not list %s in the recovery folder with its failure:\n%s", f, after)
+		}
+	}
+	if strings.Contains(after, "queued or uploading") {
+		t.Errorf("failed uploads still shown as queued:\n%s", after)
 	}
 }
