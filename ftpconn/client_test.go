@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,6 +132,28 @@ func TestWrongPasswordIsLoginError(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("error shows the password: %v", err)
+	}
+}
+
+// TestDialFailuresSayWhetherTheServerReplied: a refused login is a *ReplyError with the
+// server's code; a port nobody listens on is a *NoReplyError (no made-up code 0).
+func TestDialFailuresSayWhetherTheServerReplied(t *testing.T) {
+	s := ftptest.Start(t, ftptest.Options{})
+	var re *ftpconn.ReplyError
+	var ne *ftpconn.NoReplyError
+	_, err := ftpconn.Dial(context.Background(), ftpconn.Config{Addr: s.Addr, User: s.User, Password: "wrong", Timeout: 5 * time.Second})
+	if !errors.As(err, &re) || re.Code != 530 || errors.As(err, &ne) {
+		t.Errorf("wrong password: %#v, want a *ReplyError with code 530", err)
+	}
+	l, lerr := net.Listen("tcp", "127.0.0.1:0")
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	_, err = ftpconn.Dial(context.Background(), ftpconn.Config{Addr: closed, User: "u", Password: "p", Timeout: 5 * time.Second})
+	if errors.As(err, &re) || !errors.As(err, &ne) || !errors.Is(err, ftpconn.ErrTransient) {
+		t.Errorf("nobody listening: %#v, want a *NoReplyError of kind ErrTransient", err)
 	}
 }
 

@@ -38,17 +38,14 @@ var (
 type ReplyError struct {
 	Op   string // FTP command or operation, e.g. "STOR"
 	Path string
-	Code int    // reply code; 0 in a few errors of dialing and transfers not yet moved to NoReplyError
+	Code int    // the reply code (RFC 959 §4.2), never 0
 	Msg  string // reply text
 	Kind error  // one of the sentinels above
 	Err  error  // the underlying failure, when there was one
 }
 
 func (e *ReplyError) Error() string {
-	if e.Code != 0 {
-		return fmt.Sprintf("%s %s: %d %s", e.Op, e.Path, e.Code, e.Msg)
-	}
-	return fmt.Sprintf("%s %s: %s", e.Op, e.Path, e.Msg)
+	return fmt.Sprintf("%s %s: %d %s", e.Op, e.Path, e.Code, e.Msg)
 }
 
 // Unwrap gives both the sentinel and the cause: errors.Is(err, ErrNotFound)
@@ -81,6 +78,19 @@ func (e *NoReplyError) Unwrap() []error {
 		return []error{e.Kind}
 	}
 	return []error{e.Kind, e.Err}
+}
+
+// failure is the error of op on path that failed with err, of the kind
+// the caller chose (dialing and login, where the kind depends on more than
+// the reply): a *ReplyError when err carries the server's reply, a
+// *NoReplyError when none came (a refused or timed-out connection, a
+// failed handshake). Both keep err as the cause.
+func failure(op, path string, kind, err error) error {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return &ReplyError{Op: op, Path: path, Code: te.Code, Msg: te.Msg, Kind: kind, Err: err}
+	}
+	return &NoReplyError{Op: op, Path: path, Msg: err.Error(), Kind: kind, Err: err}
 }
 
 // replyCode returns the FTP reply code inside err, or 0.
@@ -188,10 +198,7 @@ func connBroken(err error) bool {
 	}
 	var re *ReplyError
 	if errors.As(err, &re) {
-		if re.Code != 0 {
-			return re.Code == 421
-		}
-		return re.Kind == ErrTransient
+		return re.Code == 421
 	}
 	var ne *NoReplyError
 	if errors.As(err, &ne) {

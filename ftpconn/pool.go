@@ -527,7 +527,7 @@ func (p *pool) dialOnce(ctx context.Context, limit time.Time, id int, listHidden
 		if isTLSRefusal(err) {
 			kind = ErrTLS
 		}
-		return nil, &ReplyError{Op: "connect", Path: cfg.Addr, Code: replyCode(err), Msg: errText(err), Kind: kind, Err: err}
+		return nil, failure("connect", cfg.Addr, kind, err)
 	}
 	c.sc = sc
 	err = sc.Login(cfg.User, cfg.Password)
@@ -545,11 +545,11 @@ func (p *pool) dialOnce(ctx context.Context, limit time.Time, id int, listHidden
 		case code == 0 && connBroken(err) && !isLoginRefusal(err):
 			kind = ErrTransient
 		}
-		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: kind, Err: err}
+		return nil, failure("login", cfg.User, kind, err)
 	}
 	if err := c.afterLogin(ctx, login, cfg); err != nil {
 		c.close()
-		return nil, &ReplyError{Op: "login", Path: cfg.User, Code: replyCode(err), Msg: errText(err), Kind: ErrTransient, Err: err}
+		return nil, failure("login", cfg.User, ErrTransient, err)
 	}
 	c.ctrl.setLimit(time.Time{})
 	c.lastUsed = cfg.Now()

@@ -61,7 +61,7 @@ func (s source) from(off int64) io.Reader {
 func (c *client) Append(ctx context.Context, p string, src io.ReaderAt, from, size int64) error {
 	err := c.store(ctx, p, source{src, size, nil}, from)
 	var re *ReplyError
-	if errors.As(err, &re) && re.Code != 0 && !errors.Is(err, ErrNoSpace) {
+	if errors.As(err, &re) && !errors.Is(err, ErrNoSpace) {
 		// REST refused (502, 504), STOR after REST refused (451, 550 on
 		// proftpd without AllowStoreRestart).
 		return refine(err, ErrNotSupported)

@@ -276,10 +276,7 @@ func describeDialError(c *config, err error) string {
 	msg := err.Error()
 	switch {
 	case errors.As(err, &re):
-		msg = re.Msg
-		if re.Code != 0 {
-			msg = fmt.Sprintf("%d %s", re.Code, re.Msg)
-		}
+		msg = fmt.Sprintf("%d %s", re.Code, re.Msg)
 	case errors.As(err, &ne):
 		msg = ne.Msg
 	}
