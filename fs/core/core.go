@@ -43,10 +43,20 @@ type Config struct {
 	// durable in the spool, and that many uploads run in the background
 	// at once (writeback.go). 0: close waits for the server.
 	Writeback int
-	Logf      func(format string, args ...any) // events a user must hear of
-	Debugf    func(format string, args ...any) // nil unless -o debug
-	Now       func() time.Time
+	// RecoverRetries are Recover's waits before it tries again the spools
+	// whose server could not be asked (the dead daemon's sessions may
+	// still hold the server's slots; the network may be down a moment).
+	// nil: DefaultRecoverRetries.
+	RecoverRetries []time.Duration
+	Logf           func(format string, args ...any) // events a user must hear of
+	Debugf         func(format string, args ...any) // nil unless -o debug
+	Now            func() time.Time
 }
+
+// DefaultRecoverRetries: a spool is tried four times over about a quarter
+// of a minute, then left for the next mount. Unmount waits for these
+// rounds (WaitUploads), so they stay short.
+var DefaultRecoverRetries = []time.Duration{time.Second, 3 * time.Second, 10 * time.Second}
 
 // Core is one mount without FUSE: it creates the File of each server file
 // that is written, counts the uploads in flight, and passes reads through
@@ -76,6 +86,9 @@ func New(client ftpconn.Client, dirs *cache.Dirs, cfg Config) (*Core, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.RecoverRetries == nil {
+		cfg.RecoverRetries = DefaultRecoverRetries
 	}
 	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool directory: %w", err)

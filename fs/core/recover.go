@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,22 +30,70 @@ import (
 //     name the file was kept under is removed: nothing goes up under its
 //     old name (unlinked.go).
 //
+// Up to Config.Writeback spools (one without write-back) are recovered at
+// once. A spool whose server could not be asked (a timeout, a connection
+// that failed) is tried again after each wait of Config.RecoverRetries;
+// after the last it stays for the next mount.
+//
 // It returns one line per spool, saying what was done, for the caller to
-// show. Errors of one spool do not stop the others.
+// show, in no particular order. Errors of one spool do not stop the others.
 func (c *Core) Recover(ctx context.Context) []string {
 	report := c.cleanLeftovers() // leftovers.go
 	names, _ := filepath.Glob(filepath.Join(c.cfg.SpoolDir, spoolPrefix+"*"+journalSuffix))
-	for _, jname := range names {
-		j, err := readJournal(jname)
-		if err != nil || j.Server != c.cfg.Server {
-			continue
+	var mu sync.Mutex // guards report
+	say := func(line string) {
+		mu.Lock()
+		report = append(report, line)
+		mu.Unlock()
+		c.logf("%s", line)
+	}
+	for round := 0; len(names) > 0; round++ {
+		if round > 0 {
+			if round > len(c.cfg.RecoverRetries) || !sleepCtx(ctx, c.cfg.RecoverRetries[round-1]) {
+				break
+			}
 		}
-		if line := c.recoverOne(ctx, strings.TrimSuffix(jname, journalSuffix), j); line != "" {
-			report = append(report, line)
-			c.logf("%s", line)
+		last := round == len(c.cfg.RecoverRetries)
+		var again []string
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, max(1, c.cfg.Writeback))
+		for _, jname := range names {
+			j, err := readJournal(jname)
+			if err != nil || j.Server != c.cfg.Server {
+				continue
+			}
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				line, retry := c.recoverOne(ctx, strings.TrimSuffix(jname, journalSuffix), j, last)
+				if retry {
+					c.debugf("%s", line)
+					mu.Lock()
+					again = append(again, jname)
+					mu.Unlock()
+				} else if line != "" {
+					say(line)
+				}
+			}()
 		}
+		wg.Wait()
+		names = again
 	}
 	return report
+}
+
+// sleepCtx waits for d, or less when ctx ends first; it reports whether
+// the whole wait passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // StartRecover runs Recover in the background: a mount must not wait for
@@ -57,18 +106,22 @@ func (c *Core) StartRecover() {
 	}()
 }
 
-func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
+// recoverOne recovers the spool name with journal j (see Recover). It
+// returns what it did, and retry when the server could not be asked and
+// the spool was left as it was: Recover tries it again later, unless last,
+// when the line says it stays for the next mount.
+func (c *Core) recoverOne(ctx context.Context, name string, j journal, last bool) (line string, retry bool) {
 	f, err := os.OpenFile(name, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		os.Remove(journalPath(name))
-		return ""
+		return "", false
 	}
 	if err != nil {
-		return fmt.Sprintf("spool %s of %s: %v", name, j.Path, err)
+		return fmt.Sprintf("spool %s of %s: %v", name, j.Path, err), false
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return "" // a live daemon owns it
+		return "", false // a live daemon owns it
 	}
 	if j.Temp != "" {
 		c.removeTemp(ctx, j.Temp)
@@ -77,35 +130,34 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 	if j.State == stateUnlinked {
 		sp.discard()
 		c.debugf("%s: unlinked while open when ftpmount stopped; its spool is dropped", j.Path)
-		return ""
+		return "", false
 	}
-	keep := func(why string) string {
+	keep := func(why string) (string, bool) {
 		where, err := sp.keep(c.cfg.RecoverDir, j.Path, c.cfg.Now())
 		if err != nil {
-			return fmt.Sprintf("%s: a crashed daemon's spool %s (%s) could not be kept: %v", j.Path, name, why, err)
+			return fmt.Sprintf("%s: a crashed daemon's spool %s (%s) could not be kept: %v", j.Path, name, why, err), false
 		}
-		return fmt.Sprintf("%s: %s; its data is kept in %s", j.Path, why, where)
+		return fmt.Sprintf("%s: %s; its data is kept in %s", j.Path, why, where), false
 	}
 	if j.State != stateClosing {
 		return keep("was being written when ftpmount stopped")
 	}
 	// leave is for a server that cannot be asked now: the spool stays,
-	// for the next mount to try again.
-	leave := func(err error) string {
+	// for a later round or the next mount to try again. Closing f drops
+	// the lock.
+	leave := func(err error) (string, bool) {
 		f.Close()
-		return fmt.Sprintf("%s: its upload was cut by a crash; the server could not be asked now (%v); left for the next mount", j.Path, err)
+		if !last {
+			return fmt.Sprintf("%s: its upload was cut by a crash; the server could not be asked now (%v); trying again", j.Path, err), true
+		}
+		return fmt.Sprintf("%s: its upload was cut by a crash; the server could not be asked now (%v); left for the next mount", j.Path, err), false
 	}
 	if j.Appending {
 		if line, done := c.resumeAppend(ctx, sp, j); done {
-			return line
+			return line, false
 		}
 	}
 	same, err := c.unchanged(ctx, j)
-	for try := 1; err != nil && try < 3; try++ {
-		// The dead daemon's sessions may still hold the server's slots.
-		time.Sleep(time.Duration(try) * time.Second)
-		same, err = c.unchanged(ctx, j)
-	}
 	if err != nil {
 		return leave(err)
 	}
@@ -131,7 +183,7 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal) string {
 	}
 	c.dirs.Invalidate(path.Dir(j.Path))
 	sp.discard()
-	return fmt.Sprintf("%s: its upload was cut by a crash; uploaded now (%d bytes)", j.Path, j.Size)
+	return fmt.Sprintf("%s: its upload was cut by a crash; uploaded now (%d bytes)", j.Path, j.Size), false
 }
 
 // resumeAppend finishes an append in place that a crash cut: the server's
