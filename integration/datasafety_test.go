@@ -250,9 +250,14 @@ func TestSameSizeOverwriteSeenByAnotherMount(t *testing.T) {
 	})
 }
 
+// sha256hex hashes b 1 MiB at a time: one call over hundreds of MiB cannot be preempted, and
+// would hold up the next garbage collection of the whole test process (see randomBytes).
 func sha256hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	for off := 0; off < len(b); off += 1 << 20 {
+		h.Write(b[off:min(len(b), off+1<<20)])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // TestCrashDuringOverwrite: the daemon is killed (SIGKILL) while cp overwrites a large file. The

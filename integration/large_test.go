@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,8 +19,7 @@ func testLargeFile(t *testing.T, kind string) {
 	f := newFixture(t, kind, dirCacheFast)
 	c := f.dir(t, "")
 	src := filepath.Join(t.TempDir(), "big.bin")
-	sum := sha256.Sum256(randomFile(t, src, 128<<20))
-	want := hex.EncodeToString(sum[:])
+	want := sha256hex(randomFile(t, src, 128<<20))
 
 	shTimeout(t, bigFileTimeout, c.Mnt, "cp "+q(src)+" big.bin")
 	if got := sha256Of(t, "/", "sha256sum "+q(c.serverPath("big.bin"))); got != want {

@@ -6,9 +6,7 @@ package integration
 // TestLargeFile) also run on the explicit-TLS kinds; the tests here are the ones only TLS has.
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -90,12 +88,12 @@ func testTLSTransfers(t *testing.T, kind string) {
 // wantWholeOnServer checks by size and SHA-256 that rel on the server's disk is data.
 func wantWholeOnServer(t *testing.T, c caseDir, rel string, data []byte) {
 	t.Helper()
-	want := sha256.Sum256(data)
+	want := sha256hex(data)
 	got := c.serverBytes(t, rel)
-	sum := sha256.Sum256(got)
+	sum := sha256hex(got)
 	if len(got) != len(data) || sum != want {
 		t.Errorf("server side %s after the upload returned 0: %d bytes, sha256 %s; want %d bytes, sha256 %s (%s)",
-			rel, len(got), hex.EncodeToString(sum[:8]), len(data), hex.EncodeToString(want[:8]), diffBytes(got, data))
+			rel, len(got), sum[:16], len(data), want[:16], diffBytes(got, data))
 	}
 }
 

@@ -14,14 +14,15 @@ import (
 )
 
 // TestWritebackCrash: with -o writeback, cp -r returns once the files are safe in the spool; the
-// daemon is killed (SIGKILL) while their uploads still run (every STOR is slowed down). The next
+// daemon is killed (SIGKILL) while their uploads still run (every STOR is slowed down by 1 s, so
+// that 30 files keep the 7 background uploads of the default write-back pool busy for 4 s). The next
 // mount of the server uploads what the dead daemon had not: every file cp copied ends up on the
 // server whole.
 func TestWritebackCrash(t *testing.T) {
 	t.Parallel()
 	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{Hook: func(cmd, _ string) *ftptest.Action {
 		if cmd == "STOR" {
-			return &ftptest.Action{Stall: 300 * time.Millisecond}
+			return &ftptest.Action{Stall: time.Second}
 		}
 		return nil
 	}}})

@@ -49,9 +49,18 @@ const stillDeadWait = 15 * time.Second
 // killed, so the children of a shell cannot outlive it. A process stuck in an uninterruptible FUSE
 // request may not die even then: Run gives up waiting for it 15 s later, and the mount's cleanup
 // ([Unmount], [AbortFUSE]) frees it. cred, when set, runs the command as another user.
+//
+// The command changes into dir itself, after exec (through sh), never between fork and exec: Go
+// starts commands with vfork, so until the child has exec'd the parent's thread waits with its
+// signals blocked, and a garbage collection starting meanwhile stops the whole test process, with
+// the FTP servers it runs in-process, until then. A chdir into a mount whose daemon is busy or
+// being killed can take seconds.
 func Run(ctx context.Context, dir string, cred *syscall.Credential, argv ...string) Result {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Dir = dir
+	if dir != "" {
+		cmd = exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", `cd "$0" && exec "$@"`, dir}, argv...)...)
+		cmd.Dir = "/"
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second // a grandchild holding stdout open must not block Wait
