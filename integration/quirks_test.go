@@ -83,8 +83,15 @@ func TestQuirkListDashA(t *testing.T) {
 			t.Parallel()
 			s := quirkServer(t, &ftptest.Quirks{DashA: how}, false,
 				map[string]string{"a.txt": "a\n", "d/b.txt": "b\n"}, nil)
-			m := mountFaulty(t, s.Addr)
+			m := mountFaulty(t, s.Addr, "connections=3")
 			sameLines(t, "ls", sh(t, m.Dir, "ls; ls d"), "a.txt", "d", "b.txt")
+			time.Sleep(1500 * time.Millisecond) // dir_cache=1: listed again
+			sameLines(t, "ls again", sh(t, m.Dir, "ls d; ls"), "b.txt", "a.txt", "d")
+			// Learned once per mount: "LIST -a" was sent once, though / and d were each listed twice.
+			log, _ := os.ReadFile(m.Log)
+			if n := bytes.Count(log, []byte("> LIST -a")); n != 1 {
+				t.Errorf("LIST -a sent %d times, want once (then plain LIST for the mount)", n)
+			}
 		})
 	}
 }
