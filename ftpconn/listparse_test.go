@@ -179,6 +179,12 @@ func TestParseMLSD(t *testing.T) {
 		// A name with leading spaces and semicolons.
 		{"type=file;size=1;modify=20200102030405;  a;b", lineEntry,
 			Entry{Name: " a;b", Size: 1, ModTime: utc(2020, 1, 2, 3, 4, 5)}},
+		// The other RFC 3659 facts (create, lang, media-type, charset, sizd) and vendor ones
+		// (Windows' win32.ea, x.hidden) are read past; sizd is no file size.
+		{"type=file;size=5;modify=20200102030405;create=20190101000000;lang=en;media-type=text/plain;charset=UTF-8;win32.ea=0x20;x.hidden=false; facts", lineEntry,
+			Entry{Name: "facts", Size: 5, ModTime: utc(2020, 1, 2, 3, 4, 5)}},
+		{"type=dir;sizd=4096;modify=20200102030405;perm=el; d", lineEntry,
+			Entry{Name: "d", Type: TypeDir, ModTime: utc(2020, 1, 2, 3, 4, 5), Perm: "el"}},
 		// A device: passed over.
 		{"type=OS.unix=chr-1/3;modify=20200102030405; null", lineSkip, Entry{}},
 		{"size=1;modify=20200102030405; no type", lineBad, Entry{}},
