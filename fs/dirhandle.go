@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,6 +60,11 @@ type dirHandle struct {
 	pos  int           // index of the entry the next Readdirent returns
 	de   fuse.DirEntry // what Readdirent returns, reused: go-fuse copies it
 	done bool          // the end was reached once
+	// pace is the collector's pacing while a huge snapshot is handed to
+	// the kernel (memory.go), from the first Readdirent to the end of
+	// the listing or Releasedir, whichever comes first; nil otherwise.
+	// Releasedir may run beside the others: gcPace.end is safe for that.
+	pace atomic.Pointer[gcPace]
 }
 
 var (
@@ -102,11 +108,15 @@ func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 		return nil, errno
 	}
 	if h.pos >= len(dots)+h.snap.Len() {
-		if !h.done && h.snap.Len() >= releaseMin {
+		if !h.done && h.snap.Len() >= hugeListing {
 			releaseMemory(time.Now()) // see memory.go
 		}
+		h.pace.Load().end()
 		h.done = true
 		return nil, 0
+	}
+	if !h.done && h.pos == 0 && h.snap.Len() >= paceListing && h.pace.Load() == nil {
+		h.pace.Store(paceGC())
 	}
 	i := h.pos
 	h.pos++
@@ -146,4 +156,4 @@ func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	return h.d.entryOut(ctx, h.snap.Entry(i), h.snap.Handed(now), now, out), 0
 }
 
-func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) {}
+func (h *dirHandle) Releasedir(ctx context.Context, flags uint32) { h.pace.Load().end() }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -54,7 +56,7 @@ func TestFileNodeBytes(t *testing.T) {
 // collector let the heap grow to on the way (~120 bytes per entry of
 // 200,000).
 func TestHugeListingGivesMemoryBack(t *testing.T) {
-	n := releaseMin + 10_000
+	n := hugeListing + 10_000
 	fake := ftpfake.New()
 	for i := range n {
 		fake.WriteFile(fmt.Sprintf("/big/entry-%07d.txt", i), nil)
@@ -78,4 +80,60 @@ func TestHugeListingGivesMemoryBack(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("5 s after a readdir of %d entries: %d collections forced, %d MiB of free heap still mapped", n, ms.NumForcedGC-forced, (ms.HeapIdle-ms.HeapReleased)>>20)
+}
+
+// gcPercent is the collector's current GOGC.
+func gcPercent() int64 {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
+}
+
+// While a huge listing is handed to the kernel, the collector runs at
+// handGCPercent (memory.go), and the process's GOGC comes back when the
+// readdir reaches the end, or when the directory is closed before that.
+func TestHugeListingPacesCollector(t *testing.T) {
+	prevPace := paceListing
+	prevGC := debug.SetGCPercent(100)
+	t.Cleanup(func() { paceListing = prevPace; debug.SetGCPercent(prevGC) })
+	paceListing = 300
+	fake := ftpfake.New()
+	for i := range 1000 {
+		fake.WriteFile(fmt.Sprintf("/big/entry-%07d.txt", i), nil)
+		if i < 100 {
+			fake.WriteFile(fmt.Sprintf("/small/entry-%07d.txt", i), nil)
+		}
+	}
+	mnt := mountClient(t, fake, Options{DirTTL: time.Minute, KernelTTL: time.Second})
+	// waitPercent fails (after f is closed, else the unmount would hang).
+	waitPercent := func(want int64, when string, f *os.File) {
+		t.Helper()
+		for range 50 {
+			if gcPercent() == want {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if f != nil {
+			f.Close()
+		}
+		t.Fatalf("%s: GOGC %d, want %d", when, gcPercent(), want)
+	}
+	read := func(dir string, pieces int, want int64) {
+		t.Helper()
+		f, err := os.Open(filepath.Join(mnt, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		names, _ := dirents(t, int(f.Fd()), 4096, pieces)
+		waitPercent(want, fmt.Sprintf("%s open, %d entries read", dir, len(names)), f)
+	}
+	read("small", 1, 100)         // not huge: left alone
+	read("big", 1, handGCPercent) // huge, read in part
+	waitPercent(100, "big closed after a part", nil)
+	// A fresh mount: the kernel's cache of big would serve the next
+	// opendir without asking us.
+	mnt = mountClient(t, fake, Options{DirTTL: time.Minute, KernelTTL: time.Second})
+	read("big", 0, 100) // read to the end, still open: back already
 }
