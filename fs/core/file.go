@@ -222,10 +222,12 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	if err := f.OpenWrite(ctx, size == 0); err != nil {
 		return err
 	}
+	f.upMu.Lock() // an upload in flight reads the spool up to its size: let it end first
 	f.mu.Lock()
 	f.abandonStream()
 	err := f.sp.truncate(size, f.c.cfg.Now())
 	f.mu.Unlock()
+	f.upMu.Unlock()
 	if err == nil && !open {
 		err = f.Flush(ctx)
 	}
@@ -239,12 +241,20 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 // writer's own change, like a write: only the spool changes, and the
 // writer's next close or fsync uploads it. Without a spool (none was
 // opened, or the mount is ending) it is Truncate.
+//
+// An upload in flight (another descriptor's close, a close-on-exec copy
+// of this one in a forked child, write-back) reads the spool without the
+// lock up to the size it started with: the truncate waits for it to end,
+// or the spool would shrink under it and the upload fail its size check.
 func (f *File) TruncateHandle(ctx context.Context, size int64) error {
+	f.upMu.Lock()
 	f.mu.Lock()
 	if f.sp == nil || f.writers == 0 {
 		f.mu.Unlock()
+		f.upMu.Unlock()
 		return f.Truncate(ctx, size)
 	}
+	defer f.upMu.Unlock()
 	defer f.mu.Unlock()
 	f.abandonStream()
 	return f.sp.truncate(size, f.c.cfg.Now())

@@ -543,3 +543,40 @@ func TestAHiddenFileHeldForDaysIsNotStale(t *testing.T) {
 		t.Fatalf("server holds %q after the last release, want nothing", names)
 	}
 }
+
+// An upload in flight (here a close-on-exec copy of the descriptor,
+// closed in a forked child) while the writer truncates its descriptor:
+// the upload sends what it started with, whole, and the truncate lands
+// after it.
+func TestTruncateWaitsForTheUploadInFlight(t *testing.T) {
+	ctx := context.Background()
+	fake := ftpfake.New()
+	slow := &blockingUpload{Client: fake, started: make(chan struct{}), release: make(chan struct{})}
+	c := newCore(t, slow, ReplaceSafe)
+	f, _ := c.Create("/f", at("/f"))
+	c.Created("/", ftpconn.Entry{Name: "f", Type: ftpconn.TypeFile})
+	f.Write(ctx, []byte("0123456789"), 0)
+	flushed := make(chan error)
+	go func() { flushed <- f.Flush(ctx) }()
+	<-slow.started
+	truncated := make(chan error)
+	go func() { truncated <- f.TruncateHandle(ctx, 4) }()
+	select {
+	case err := <-truncated:
+		t.Fatalf("the truncate did not wait for the upload in flight (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow.release)
+	if err := <-flushed; err != nil {
+		t.Fatalf("the upload in flight: %v", err)
+	}
+	if err := <-truncated; err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "0123456789")
+	if err := f.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serverHas(t, fake, "/f", "0123")
+	f.Release()
+}
