@@ -383,3 +383,35 @@ func TestParallelRangesGiveTheSameBytes(t *testing.T) {
 		t.Fatalf("only %d RETRs: the file was not fetched in ranges", cuts.Load())
 	}
 }
+
+// TestInterruptedCommandDropsTheConnection: a command whose caller gave up (the FUSE request was
+// interrupted) leaves its connection aborted and its reply unread. The operation must fail, and the
+// connection must not go back to the pool: Stat once swallowed an interrupted MDTM, answered
+// without the time, and the next operation on that connection failed with "i/o timeout" (EIO for
+// a read that nobody had interrupted).
+func TestInterruptedCommandDropsTheConnection(t *testing.T) {
+	var stall atomic.Bool
+	s := ftptest.Start(t, ftptest.Options{NoMLSD: true, Faults: &ftptest.Faults{
+		Hook: func(cmd, param string) *ftptest.Action {
+			if cmd == "MDTM" && stall.Load() {
+				return &ftptest.Action{Stall: 2 * time.Second}
+			}
+			return nil
+		},
+	}})
+	if err := os.WriteFile(filepath.Join(s.Dir, "f"), []byte("content"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, s, func(cfg *ftpconn.Config) { cfg.MaxConns = 1 })
+	stall.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	_, err := c.Stat(ctx, "/f")
+	cancel()
+	if err == nil {
+		t.Error("Stat whose MDTM was interrupted succeeded")
+	}
+	stall.Store(false)
+	if _, err := c.List(context.Background(), "/"); err != nil {
+		t.Fatalf("the next operation on the pool failed: %v", err)
+	}
+}

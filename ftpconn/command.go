@@ -45,9 +45,24 @@ func (c *conn) Cmd(ctx context.Context, line string) (code int, msg string, err 
 	stop := context.AfterFunc(ctx, c.ctrl.abort)
 	code, msg, err = c.ctl.exchange(c, line)
 	if !stop() {
-		return 0, "", ctx.Err()
+		err = ctx.Err()
 	}
-	return code, msg, err
+	if err != nil {
+		c.fail(err)
+		return 0, "", err
+	}
+	return code, msg, nil
+}
+
+// fail records that the connection failed (no reply, or an aborted wait):
+// whatever the operation makes of the error, even one that carries on
+// without the answer it wanted, the pool drops the connection when it
+// comes back (its replies may be out of step, its deadline in the past).
+// Callers that go on after a failure they tolerate check cn.broken.
+func (c *conn) fail(err error) {
+	if c.broken == nil {
+		c.broken = err
+	}
 }
 
 // Expect is Cmd with the reply checked: a code not among want (none means
@@ -69,9 +84,13 @@ func (c *conn) readReply(ctx context.Context) (int, string, error) {
 	stop := context.AfterFunc(ctx, c.ctrl.abort)
 	code, msg, err := c.ctl.readReply(c.logLine)
 	if !stop() {
-		return 0, "", ctx.Err()
+		err = ctx.Err()
 	}
-	return code, msg, err
+	if err != nil {
+		c.fail(err)
+		return 0, "", err
+	}
+	return code, msg, nil
 }
 
 // exchange writes line and reads its reply. c supplies the log.

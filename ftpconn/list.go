@@ -63,9 +63,15 @@ func (cn *conn) listCtx(ctx context.Context, dir string) ([]Entry, error) {
 		if emptyDir(err) && cn.isDir(ctx, dir) {
 			return nil, nil
 		}
+		if cn.broken != nil {
+			return nil, cn.broken // CWD failed on the wire: no answer
+		}
 		return nil, cn.missingDir(dir, err)
 	}
 	out := cn.readListing(ctx, dir, lines, mlsd)
+	if cn.broken != nil {
+		return nil, cn.broken // a symlink's CWD or SIZE failed on the wire
+	}
 	// vsftpd answers LIST of a missing directory with 226 and no lines:
 	// an empty answer is only believed once CWD confirms the directory.
 	if len(out) == 0 && !inside {

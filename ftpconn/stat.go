@@ -44,13 +44,20 @@ func (cn *conn) stat(ctx context.Context, p string) (Entry, error) {
 	if code == 213 {
 		e := Entry{Name: name, Type: TypeFile}
 		e.Size, _ = strconv.ParseInt(strings.TrimSpace(msg), 10, 64)
-		if code, msg, err := cn.Cmd(ctx, "MDTM "+p); err == nil && code == 213 {
+		code, msg, err := cn.Cmd(ctx, "MDTM "+p)
+		if err != nil {
+			return Entry{}, err
+		}
+		if code == 213 {
 			e.ModTime, _ = parseMLSDTime(strings.TrimSpace(msg))
 		}
 		return e, nil
 	}
 	if cn.isDir(ctx, p) {
 		return Entry{Name: name, Type: TypeDir}, nil
+	}
+	if cn.broken != nil {
+		return Entry{}, cn.broken // CWD failed on the wire: no answer
 	}
 	return Entry{}, &ReplyError{Op: "MLST", Path: p, Code: code, Msg: msg, Kind: ErrNotFound}
 }
