@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/textproto"
 	"path"
 	"time"
 )
@@ -241,9 +242,18 @@ func (c *client) ModTime(ctx context.Context, p string) (time.Time, error) {
 		if !cn.sc.IsGetTimeSupported() {
 			return &NoReplyError{Op: "MDTM", Path: p, Msg: "server has no MDTM", Kind: ErrNotSupported}
 		}
-		var err error
-		t, err = cn.sc.GetTime(p)
-		return err
+		code, msg, err := cn.Cmd(ctx, "MDTM "+p)
+		if err != nil {
+			return err
+		}
+		if code != 213 {
+			return &textproto.Error{Code: code, Msg: msg}
+		}
+		var ok bool
+		if t, ok = cn.mdtmTime(msg); !ok {
+			return &NoReplyError{Op: "MDTM", Path: p, Msg: "reply not understood: " + msg, Kind: ErrNotSupported}
+		}
+		return nil
 	})
 	return t, err
 }

@@ -49,7 +49,7 @@ func (cn *conn) stat(ctx context.Context, p string) (Entry, error) {
 			return Entry{}, err
 		}
 		if code == 213 {
-			e.ModTime, _ = parseMLSDTime(strings.TrimSpace(msg))
+			e.ModTime, _ = cn.mdtmTime(msg)
 		}
 		return e, nil
 	}

@@ -14,8 +14,11 @@ import (
 // or east of UTC shows every time shifted. -o timezone names the server's
 // zone, as lftp's ftp:timezone does; it applies to LIST times and to the
 // times set with vsftpd's "MDTM time path" (which vsftpd reads in its
-// local zone). MLSD, MDTM replies and MFMT are UTC by RFC 3659 §2.3 and
-// are never shifted.
+// local zone). MLSD and MFMT are UTC by RFC 3659 §2.3 and are never
+// shifted; so are MDTM replies, except on a server that sets times with
+// MDTM (no MFMT): vsftpd with use_localtime=YES answers MDTM in its local
+// zone too (seen: 20231115031320 for a file of 22:13:20 UTC at UTC+5),
+// and a time set through the mount must read back as set.
 
 // ParseTimeZone reads an IANA zone name ("Europe/Berlin", "UTC") or a
 // fixed offset "+HHMM", "-HH:MM", "+HH".
@@ -46,6 +49,20 @@ func ParseTimeZone(s string) (*time.Location, error) {
 		return nil, fmt.Errorf("time zone %q: want an IANA name (Europe/Berlin) or an offset like +0200", s)
 	}
 	return loc, nil
+}
+
+// mdtmTime reads the time of an MDTM reply (RFC 3659 §3: YYYYMMDDHHMMSS
+// with optional fractions, UTC), in the server's zone where the mount has
+// one and the server sets times with MDTM (see above).
+func (cn *conn) mdtmTime(msg string) (time.Time, bool) {
+	t, ok := parseMLSDTime(strings.TrimSpace(msg))
+	if !ok {
+		return t, false
+	}
+	if _, mfmt := cn.feat["MFMT"]; !mfmt && cn.lp.loc != time.UTC {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), cn.lp.loc)
+	}
+	return t, true
 }
 
 // setTimeLocal sets p's time with vsftpd's "MDTM YYYYMMDDHHMMSS path" in

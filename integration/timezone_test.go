@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpmount/ftpmount/ftpconn"
 	"github.com/ftpmount/ftpmount/integration/harness"
 )
 
@@ -47,5 +49,18 @@ func TestTimeZoneVsftpd(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	if got := strings.TrimSpace(sh(t, m.Dir, "stat -c %Y g")); got != fmt.Sprint(set.Unix()) {
 		t.Errorf("after listing again: mtime %s, want %d (off by %s)", got, set.Unix(), offBy(got, set))
+	}
+
+	// MDTM, which the mount asks for times to the second (the page cache's check of a file
+	// changed in the same minute), answers in the zone as well on this server.
+	zone, _ := ftpconn.ParseTimeZone("+0500")
+	c, err := ftpconn.Dial(context.Background(), ftpconn.Config{Addr: srv.Addr, User: srv.User,
+		Password: srv.Password, Timeout: 10 * time.Second, TimeZone: zone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got, err := c.ModTime(context.Background(), "/f"); err != nil || !got.Equal(when) {
+		t.Errorf("MDTM of f with timezone=+0500: %v (%v), want %v", got.UTC(), err, when.UTC())
 	}
 }
