@@ -83,7 +83,10 @@ func (c *Core) Shutdown() {
 			sp.discard()
 			continue
 		}
-		where, err := sp.keep(c.cfg.RecoverDir, p, c.cfg.Now())
-		c.logf("at unmount %s had changes the server does not have: kept in %s (%v)", p, where, err)
+		if where, err := sp.keep(c.cfg.RecoverDir, p, c.cfg.Now()); err != nil {
+			c.logf("at unmount %s had changes the server does not have, and they could not be kept: %v", p, err)
+		} else {
+			c.logf("at unmount %s had changes the server does not have: kept in %s", p, where)
+		}
 	}
 }
