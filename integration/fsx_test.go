@@ -13,21 +13,29 @@ import (
 // TestFsx is an fsx-style test of our own: random writes, appends, truncates, reads, mmap reads,
 // fsyncs, closes and reopens of one file through the mount, each checked against a shadow copy in
 // memory; after every close the server's disk must hold the shadow exactly. It runs in each mode
-// of replacing a file: the default (temporary name), atomic (appends too) and inplace.
+// of replacing a file: the default (temporary name), atomic (appends too) and inplace, and with
+// -o writeback, where close returns before the upload: there half the closes are followed by an
+// fsync(2) through a read-only descriptor (which waits for the server) and the check, the other
+// half go straight on, so that the next open, truncate and writes meet the upload of the version
+// before; the last close is always checked.
 func TestFsx(t *testing.T) {
 	t.Parallel()
 	ops := map[string]int{"vsftpd": 10_000, "pure-ftpd": 3_000, "proftpd": 3_000}
 	forEachServerOf(t, safetyKinds, func(t *testing.T, kind string) {
 		srv := startServer(t, kind)
-		for _, mode := range []string{"default", "atomic", "inplace"} {
+		for _, mode := range []string{"default", "atomic", "inplace", "writeback"} {
 			t.Run(mode, func(t *testing.T) {
 				opts := []string{dirCacheFast}
 				if mode != "default" {
 					opts = append(opts, mode)
 				}
+				n := ops[kind]
+				if mode == "writeback" {
+					n = min(n, 3_000)
+				}
 				f := &fixture{srv: srv, mnt: mount(t, srv, opts...)}
 				c := f.dir(t, "")
-				fsx(t, c, ops[kind], uint64(len(mode)))
+				fsx(t, c, n, uint64(len(mode)), mode == "writeback")
 			})
 		}
 	})
@@ -37,7 +45,7 @@ func TestFsx(t *testing.T) {
 // enough that each close's upload is quick.
 const fsxMax = 384 << 10
 
-func fsx(t *testing.T, c caseDir, n int, seed uint64) {
+func fsx(t *testing.T, c caseDir, n int, seed uint64, writeback bool) {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	name := filepath.Join(c.Mnt, "fsx.bin")
 	var shadow []byte
@@ -53,11 +61,25 @@ func fsx(t *testing.T, c caseDir, n int, seed uint64) {
 			t.Fatalf("op %d (%s): %s", op, what, diffBytes(got, want))
 		}
 	}
-	closeAndCompare := func(op int) {
+	closeAndCompare := func(op int, last bool) {
 		if err := f.Close(); err != nil {
 			t.Fatalf("op %d: close: %v", op, err)
 		}
 		f = nil
+		if writeback {
+			if !last && rng.IntN(2) == 0 {
+				return // the upload runs on while the file is opened and written again
+			}
+			r, err := os.Open(name)
+			if err != nil {
+				t.Fatalf("op %d: open to sync: %v", op, err)
+			}
+			err = r.Sync()
+			r.Close()
+			if err != nil {
+				t.Fatalf("op %d: fsync after a write-back close: %v", op, err)
+			}
+		}
 		check(op, "the server's copy after close", c.serverBytes(t, "fsx.bin"), shadow)
 	}
 	open(os.O_RDWR | os.O_CREATE | os.O_TRUNC)
@@ -132,11 +154,14 @@ func fsx(t *testing.T, c caseDir, n int, seed uint64) {
 			}
 			check(op, "the server's copy after fsync", c.serverBytes(t, "fsx.bin"), shadow)
 		default:
-			closeAndCompare(op)
+			closeAndCompare(op, false)
 		}
 	}
 	if f != nil {
-		closeAndCompare(n)
+		closeAndCompare(n, true)
+	} else if writeback {
+		open(os.O_RDONLY)
+		closeAndCompare(n, true)
 	}
 	got, err := os.ReadFile(name)
 	if err != nil {

@@ -276,13 +276,49 @@ func (f *File) SetMtime(ctx context.Context, t time.Time) {
 	}
 }
 
+// errSuperseded says that the spool changed while it was being uploaded
+// (another descriptor wrote or truncated the file; with write-back, the
+// file was opened and written again after the close whose upload this
+// was). What went up may mix the two versions, so it was not renamed over
+// the file; the spool stays dirty and goes up again.
+var errSuperseded = errors.New("the file changed while it was uploaded")
+
+// maxSuperseded is how many uploads in a row one Flush lets a change
+// overtake before it gives up with errSuperseded.
+const maxSuperseded = 3
+
 // Flush uploads the spool if it changed since the last upload; nil means
 // the server has the content and its size was checked. It is called from
 // every close, fsync, and truncate(2). A signal does not abandon an
-// upload: that would waste it (the server's file is never partial).
+// upload: that would waste it (the server's file is never partial). An
+// upload that a change overtakes is done again (errSuperseded).
 func (f *File) Flush(ctx context.Context) error {
 	f.upMu.Lock()
 	defer f.upMu.Unlock()
+	for try := 1; ; try++ {
+		err := f.flushOnce(ctx)
+		if !errors.Is(err, errSuperseded) || try == maxSuperseded {
+			return err
+		}
+	}
+}
+
+// flushBackground is Flush for a write-back upload: an upload that a
+// change overtakes is not done again here, as the change comes from a
+// descriptor whose own close (or last release) uploads the file again.
+func (f *File) flushBackground(ctx context.Context) error {
+	f.upMu.Lock()
+	defer f.upMu.Unlock()
+	err := f.flushOnce(ctx)
+	if errors.Is(err, errSuperseded) {
+		f.c.debugf("%v; its next close uploads it", err)
+		return nil
+	}
+	return err
+}
+
+// flushOnce is one try of Flush. Needs f.upMu held.
+func (f *File) flushOnce(ctx context.Context) error {
 	p, ok := f.path()
 	f.mu.Lock()
 	sp := f.sp
@@ -318,14 +354,22 @@ func (f *File) Flush(ctx context.Context) error {
 			<-prev.done // its STOR must be over before ours begins
 		}
 		if appending {
-			err = f.uploadAppend(ctx, p, sp, appendFrom, size)
+			err = f.uploadAppend(ctx, p, sp, appendFrom, size, gen)
 		} else {
-			err = f.upload(ctx, p, sp, size)
+			err = f.upload(ctx, p, sp, size, gen)
 		}
 	}
 	f.mu.Lock()
 	f.uploading = false
+	if sp.gen != gen && err != nil && !errors.Is(err, errSuperseded) {
+		// A failure of an upload that a change overtook (the spool shrank
+		// under it: "server has 0 of N bytes") says nothing of the next.
+		err = fmt.Errorf("%s: %w (%v)", p, errSuperseded, err)
+	}
 	f.lastErr = err
+	if errors.Is(err, errSuperseded) {
+		f.lastErr = nil
+	}
 	if err == nil && sp.gen == gen {
 		// A write during the upload keeps the spool dirty, and base where
 		// it was: the server may hold a mix of before and after.
@@ -360,7 +404,7 @@ func (f *File) Flush(ctx context.Context) error {
 // server's file of from bytes (REST+STOR), where the server can resume
 // uploads and its file still has that size; else the whole file (upload),
 // after fetching what the spool lacks.
-func (f *File) uploadAppend(ctx context.Context, p string, sp *spool, from, size int64) error {
+func (f *File) uploadAppend(ctx context.Context, p string, sp *spool, from, size int64, gen uint64) error {
 	// REST+STOR at a size the server's file no longer has would cut off or
 	// overwrite what another client did meanwhile: then the whole file goes
 	// up instead (the last writer wins, whole).
@@ -379,17 +423,21 @@ func (f *File) uploadAppend(ctx context.Context, p string, sp *spool, from, size
 	if err != nil {
 		return err
 	}
-	return f.upload(ctx, p, sp, size)
+	return f.upload(ctx, p, sp, size, gen)
 }
 
 // upload sends the whole spool (complete: see spool.fill), replaced as
 // the mount's Replace says.
-func (f *File) upload(ctx context.Context, p string, sp *spool, size int64) error {
+func (f *File) upload(ctx context.Context, p string, sp *spool, size int64, gen uint64) error {
 	return f.c.replace(ctx, p, sp.f, size, func(tmp string) {
 		f.mu.Lock()
 		sp.jr.Temp = tmp
 		f.saveJournal()
 		f.mu.Unlock()
+	}, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return sp.gen != gen
 	})
 }
 

@@ -174,7 +174,7 @@ func (c *Core) recoverOne(ctx context.Context, name string, j journal, last bool
 		if err := sp.save(c.cfg.Now()); err != nil {
 			c.logf("%v", err)
 		}
-	})
+	}, nil)
 	if errors.Is(err, ftpconn.ErrTransient) || errors.Is(err, context.DeadlineExceeded) {
 		return leave(err)
 	}

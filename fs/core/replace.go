@@ -21,16 +21,26 @@ var ErrMangledName = fmt.Errorf("the server stores this name under another one: 
 // mount's Replace says: under a temporary name renamed over p once its
 // size is checked, or (ReplaceInPlace) straight onto p. temp is told the
 // temporary name before anything is sent, so that the journal can name
-// it.
-func (c *Core) replace(ctx context.Context, p string, src io.ReaderAt, size int64, temp func(string)) error {
+// it. stale, when not nil, is asked once the upload is over: true means
+// src changed meanwhile, and the upload, which may mix two versions, is
+// not renamed over p (errSuperseded).
+func (c *Core) replace(ctx context.Context, p string, src io.ReaderAt, size int64, temp func(string), stale func() bool) error {
 	before := c.listIfRisky(ctx, p)
+	overtaken := func() bool { return stale != nil && stale() }
 	if c.cfg.Replace == ReplaceInPlace {
 		err := c.client.Upload(ctx, p, src, size)
+		if overtaken() {
+			return errSuperseded // in place: the next upload mends it
+		}
 		return c.checkName(ctx, p, size, before, err)
 	}
 	tmp := tempName(p, c.cfg.Now())
 	temp(tmp)
-	if err := c.client.Upload(ctx, tmp, src, size); err != nil {
+	err := c.client.Upload(ctx, tmp, src, size)
+	if err == nil && overtaken() {
+		err = errSuperseded
+	}
+	if err != nil {
 		c.removeTemp(ctx, tmp)
 		return err
 	}

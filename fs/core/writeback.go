@@ -111,7 +111,7 @@ func (f *File) startBackground() {
 	go func() {
 		defer f.c.uploads.Done()
 		f.c.wb <- struct{}{}
-		err := f.Flush(context.Background())
+		err := f.flushBackground(context.Background())
 		<-f.c.wb
 		f.mu.Lock()
 		f.bg--
