@@ -32,13 +32,7 @@ func TestStatus(t *testing.T) {
 	cp := make(chan result, 1)
 	go func() { cp <- try(cmdTimeout, "/", "cp "+q(local)+" "+q(m.path("big.bin"))) }()
 
-	status := func() string {
-		r := command(cmdTimeout, "/", nil, binary(t), "status", m.Dir)
-		if r.Err != nil {
-			t.Fatalf("ftpmount status: %v", r)
-		}
-		return r.Stdout
-	}
+	status := func() string { return mountStatus(t, m.Dir) }
 	var during string
 	eventually(t, "status to show the stalled upload", func() (bool, string) {
 		during = status()
@@ -96,13 +90,7 @@ func TestStatusWriteback(t *testing.T) {
 	randomFile(t, local, 1<<20)
 	sh(t, "/", "for f in q1 q2 q3; do cp "+q(local)+" "+q(m.Dir)+"/$f.bin; done") // returns at once: writeback
 
-	status := func() string {
-		r := command(cmdTimeout, "/", nil, binary(t), "status", m.Dir)
-		if r.Err != nil {
-			t.Fatalf("ftpmount status: %v", r)
-		}
-		return r.Stdout
-	}
+	status := func() string { return mountStatus(t, m.Dir) }
 	var during string
 	eventually(t, "status to show the queued uploads", func() (bool, string) {
 		during = status()
@@ -134,4 +122,14 @@ func TestStatusWriteback(t *testing.T) {
 	if strings.Contains(after, "queued or uploading") {
 		t.Errorf("failed uploads still shown as queued:\n%s", after)
 	}
+}
+
+// mountStatus is what `ftpmount status DIR` prints for the mount on dir.
+func mountStatus(t *testing.T, dir string) string {
+	t.Helper()
+	r := command(cmdTimeout, "/", nil, binary(t), "status", dir)
+	if r.Err != nil {
+		t.Fatalf("ftpmount status: %v", r)
+	}
+	return r.Stdout
 }

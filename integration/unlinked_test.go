@@ -67,15 +67,7 @@ if os.listdir(".") != ["a.bin"]:
     sys.exit("listed with the new file: %r" % os.listdir("."))
 if os.fstat(fd).st_size != 32 << 20:
     sys.exit("fstat: %d bytes" % os.fstat(fd).st_size)
-h = hashlib.sha256()
-while True:
-    b = os.read(fd, 1 << 20)
-    if not b:
-        break
-    h.update(b)
-os.close(fd)
-sys.stdout.write(h.hexdigest())
-'`)
+`+pyDigestFD+`'`)
 			if want := sha256hex(data); out != want {
 				t.Errorf("the open, unlinked file read back with digest %s, want %s", out, want)
 			}
@@ -92,15 +84,7 @@ sys.stdout.write(h.hexdigest())
 import os, hashlib, sys
 fd = os.open("b.bin", os.O_RDONLY)
 os.rename("a.bin", "b.bin")
-h = hashlib.sha256()
-while True:
-    b = os.read(fd, 1 << 20)
-    if not b:
-        break
-    h.update(b)
-os.close(fd)
-sys.stdout.write(h.hexdigest())
-'`)
+`+pyDigestFD+`'`)
 			if want := sha256hex(old); out != want {
 				t.Errorf("the file renamed over read back with digest %s, want %s (the old content)", out, want)
 			}
@@ -291,3 +275,15 @@ EOF`)
 		wantBothSides(t, c, "f.txt", []byte("second\n"))
 	})
 }
+
+// pyDigestFD ends a python3 script (hashlib, os and sys imported) that has the descriptor fd
+// open: it reads fd to its end, closes it and prints the SHA-256 of what it read.
+const pyDigestFD = `h = hashlib.sha256()
+while True:
+    b = os.read(fd, 1 << 20)
+    if not b:
+        break
+    h.update(b)
+os.close(fd)
+sys.stdout.write(h.hexdigest())
+`
