@@ -260,9 +260,10 @@ func sha256hex(b []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// TestCrashDuringOverwrite: the daemon is killed (SIGKILL) while cp overwrites a large file. The
-// server keeps the old content whole, under its name; the next mount of the server removes the
-// temporary upload, keeps the unfinished spool in the recovery folder and says so in its log.
+// TestCrashDuringOverwrite: the daemon is killed (SIGKILL) while a writer overwrites a large file
+// and still holds it open. The server keeps the old content whole, under its name; the next mount
+// of the server removes the temporary upload, keeps the unfinished spool in the recovery folder
+// and says so in its log.
 func TestCrashDuringOverwrite(t *testing.T) {
 	t.Parallel()
 	forEachServerOf(t, safetyKinds, func(t *testing.T, kind string) {
@@ -276,8 +277,16 @@ func TestCrashDuringOverwrite(t *testing.T) {
 		src := filepath.Join(t.TempDir(), "new.bin")
 		randomFile(t, src, 200<<20)
 
-		cp := make(chan result, 1)
-		go func() { cp <- try(bigFileTimeout, c.Mnt, "cp "+q(src)+" big.bin") }()
+		// The writer overwrites big.bin (O_TRUNC, as cp does) and then holds it open until the
+		// test says stop, so the daemon dies with the spool still open for writing. A writer that
+		// had reached close() would leave a complete spool, which the next mount rightly uploads
+		// (journal state closing; TestWritebackCrash): with cp, which of the two happened
+		// depended on how fast the machine was.
+		stop := filepath.Join(t.TempDir(), "stop")
+		writer := make(chan result, 1)
+		go func() {
+			writer <- try(bigFileTimeout, c.Mnt, "exec 3> big.bin && cat "+q(src)+" >&3 && until [ -e "+q(stop)+" ]; do sleep 0.1; done")
+		}()
 		eventually(t, "the upload to start (a temporary name on the server)", func() (bool, string) {
 			ents, _ := os.ReadDir(c.Srv)
 			for _, e := range ents {
@@ -294,10 +303,10 @@ func TestCrashDuringOverwrite(t *testing.T) {
 		for _, p := range daemons {
 			syscall.Kill(p.PID, syscall.SIGKILL)
 		}
-		r := <-cp
-		if r.Err == nil {
-			t.Errorf("cp succeeded though the daemon was killed: %v", r)
+		if err := os.WriteFile(stop, nil, 0o644); err != nil {
+			t.Fatal(err)
 		}
+		<-writer
 		harness.AbortFUSE(f.mnt.Dir)
 		command(cmdTimeout, "/", nil, "fusermount3", "-u", "-z", f.mnt.Dir)
 		f.mnt.done = true
