@@ -100,6 +100,7 @@ type Dirs struct {
 	inflight map[string]*fetch                   // GUARDED_BY(mu): listings being fetched
 	queued   map[string]bool                     // GUARDED_BY(mu): waiting for a prefetch slot
 	gen      map[string]uint64                   // GUARDED_BY(mu): bumped by each local change of a dir
+	changes  map[string]*changeLog               // GUARDED_BY(mu): dir → local changes made while its fetch runs
 	pending  map[string]map[string]ftpconn.Entry // GUARDED_BY(mu): dir → name → entry not yet on the server
 	failed   map[string]failure                  // GUARDED_BY(mu): dir → its last failed fetch, for failHold
 }
@@ -148,6 +149,14 @@ func (l *listing) fresh(now time.Time, maxAge time.Duration) bool {
 	return now.Before(l.until(maxAge))
 }
 
+// changeLog is what the mount changed in a directory while a fetch of it
+// ran: the changes (replayed onto the listing, which may predate them),
+// or lost when one cannot be replayed (Invalidate, SetListing).
+type changeLog struct {
+	fns  []func(*listing)
+	lost bool
+}
+
 // fetch is one LIST in progress; latecomers wait on done.
 type fetch struct {
 	done chan struct{}
@@ -173,6 +182,7 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 		inflight:    map[string]*fetch{},
 		queued:      map[string]bool{},
 		gen:         map[string]uint64{},
+		changes:     map[string]*changeLog{},
 		pending:     map[string]map[string]ftpconn.Entry{},
 		failed:      map[string]failure{},
 	}
@@ -200,6 +210,9 @@ func (d *Dirs) FreshUntil(dir string) time.Time {
 	l, ok := d.lru.Peek(dir)
 	if !ok || d.hasPending(dir) {
 		return time.Time{}
+	}
+	if from := l.refreshFrom(d.ttl); !from.IsZero() {
+		return from // the kernel comes back in time to refresh it ahead
 	}
 	return l.until(d.ttl)
 }
@@ -243,8 +256,11 @@ func (d *Dirs) statMissing(ctx context.Context, l *listing, dir, name string) (f
 // get returns a listing of dir younger than maxAge, fetching it if needed.
 // Concurrent callers for one dir share one fetch.
 func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*listing, error) {
-	if l, ok := d.lru.Get(dir); ok && l.fresh(d.now(), maxAge) {
-		return l, nil
+	if l, ok := d.lru.Get(dir); ok {
+		if now := d.now(); l.fresh(now, maxAge) {
+			d.refreshAhead(dir, l, now, maxAge) // refresh.go
+			return l, nil
+		}
 	}
 	d.mu.Lock()
 	// Again under mu: a fetch may have finished since the check above (it
@@ -264,7 +280,7 @@ func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*list
 	if !running {
 		f = &fetch{done: make(chan struct{})}
 		d.inflight[dir] = f
-		go d.run(dir, f)
+		go d.run(dir, f, nil)
 	}
 	d.mu.Unlock()
 	select {
@@ -276,16 +292,27 @@ func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*list
 }
 
 // run fetches dir in its own goroutine, so that a caller that gives up does
-// not cancel the fetch for the others waiting on it. A listing that raced
-// with a local change of dir is fetched again (once): it may predate it.
-func (d *Dirs) run(dir string, f *fetch) {
+// not cancel the fetch for the others waiting on it. The local changes of
+// dir made while the fetch ran are replayed onto its listing, which may
+// predate them (a directory the mount is copying into changes with every
+// file: fetched again, it raced again). A listing that raced with a change
+// that cannot be replayed is fetched again (once). old, when not nil, is the listing a refresh ahead replaces (refresh.go):
+// while it is fresh, a failed or twice-raced refresh leaves it in place,
+// and the callers that joined get it.
+func (d *Dirs) run(dir string, f *fetch, old *listing) {
 	defer close(f.done)
 	for try := 0; ; try++ {
 		d.mu.Lock()
 		gen := d.gen[dir]
+		rec := &changeLog{}
+		d.changes[dir] = rec
 		d.mu.Unlock()
 		start := d.now()
-		entries, err := d.client.List(context.Background(), dir)
+		ctx := context.Background()
+		if old != nil {
+			ctx = ftpconn.Background(ctx) // leave callers the connection they need next
+		}
+		entries, err := d.client.List(ctx, dir)
 		incomplete := errors.Is(err, ftpconn.ErrIncomplete)
 		if incomplete {
 			err = nil
@@ -303,10 +330,27 @@ func (d *Dirs) run(dir string, f *fetch) {
 		// The listing goes into the LRU before the fetch leaves inflight:
 		// a get in between would otherwise start a second fetch.
 		d.mu.Lock()
+		delete(d.changes, dir)
 		raced := d.gen[dir] != gen
+		if err == nil && raced && !rec.lost {
+			l.mu.Lock()
+			for _, fn := range rec.fns {
+				fn(l)
+			}
+			l.mu.Unlock()
+			raced = false
+		}
 		if err == nil && raced && try == 0 {
 			d.mu.Unlock()
 			continue
+		}
+		if (err != nil || raced) && old != nil && old.fresh(d.now(), d.ttl) {
+			if cur, ok := d.lru.Peek(dir); ok && cur == old {
+				delete(d.inflight, dir)
+				d.mu.Unlock()
+				f.l = old
+				return
+			}
 		}
 		if err != nil {
 			d.lru.Remove(dir)
@@ -338,7 +382,7 @@ func (d *Dirs) Remove(dir, name string) {
 
 // Invalidate forgets the listing of dir: the next lookup asks the server.
 func (d *Dirs) Invalidate(dir string) {
-	d.bump(dir)
+	d.bump(dir, nil)
 	d.lru.Remove(dir)
 }
 
@@ -354,8 +398,11 @@ func (d *Dirs) InvalidateTree(dir string) {
 	}
 }
 
+// change applies fn (a change the mount made in dir) to its listing, and
+// to the listing of a fetch under way when it lands (see run). fn needs
+// l.mu held, and must give the same result when applied twice.
 func (d *Dirs) change(dir string, fn func(*listing)) {
-	d.bump(dir)
+	d.bump(dir, fn)
 	if l, ok := d.lru.Peek(dir); ok {
 		l.mu.Lock()
 		fn(l)
@@ -364,11 +411,19 @@ func (d *Dirs) change(dir string, fn func(*listing)) {
 	}
 }
 
-// bump records a local change of dir: a fetch under way may predate it,
+// bump records a local change of dir: a fetch under way may predate it
+// (its listing gets fn replayed, or, when fn is nil, is fetched again),
 // and a failure to list it is forgotten.
-func (d *Dirs) bump(dir string) {
+func (d *Dirs) bump(dir string, fn func(*listing)) {
 	d.mu.Lock()
 	d.gen[dir]++
+	if rec := d.changes[dir]; rec != nil {
+		if fn == nil {
+			rec.lost = true
+		} else {
+			rec.fns = append(rec.fns, fn)
+		}
+	}
 	delete(d.failed, dir)
 	d.mu.Unlock()
 }
@@ -428,7 +483,7 @@ func (d *Dirs) hasPending(dir string) bool {
 // it just made is empty).
 func (d *Dirs) SetListing(dir string, entries []ftpconn.Entry) {
 	l := &listing{arrived: d.now(), entries: newTable(slices.Clone(entries)), version: d.seq.Add(1)}
-	d.bump(dir)
+	d.bump(dir, nil)
 	d.lru.Add(dir, l)
 }
 

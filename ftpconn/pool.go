@@ -150,6 +150,10 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 // checkout within the timeout, not after a NOOP's wait plus a dial's.
 func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 	var full retrier // dials refused with nothing of ours to wait for
+	// keepSpares: background work leaves the connections whose data
+	// connection is open ahead to callers (background.go), until the
+	// server refuses a new one.
+	keepSpares := isBackground(ctx)
 	for {
 		if how == forStream && !p.canSpare() {
 			return nil, errNoSpareConn
@@ -168,7 +172,7 @@ func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 		budget := time.Now().Add(p.cfg.Timeout)
 		var c *conn
 		if how == forOperation || p.provenRoom() {
-			c = p.healthyIdle()
+			c = p.healthyIdle(keepSpares)
 		}
 		var err error
 		if c == nil {
@@ -189,6 +193,7 @@ func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 			<-p.slots
 			return nil, err
 		}
+		keepSpares = false
 		if how == forStream {
 			// The server allows no more: none to spare for a stream.
 			if !p.burnSlot() {
@@ -214,10 +219,11 @@ func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 	}
 }
 
-// healthyIdle pops idle connections until one answers; nil when none.
-func (p *pool) healthyIdle() *conn {
+// healthyIdle pops idle connections until one answers; nil when none (or,
+// with keepSpares, when every idle one has a spare: see popIdle).
+func (p *pool) healthyIdle(keepSpares bool) *conn {
 	for {
-		c := p.popIdle()
+		c := p.popIdle(keepSpares)
 		if c == nil {
 			return nil
 		}
@@ -393,8 +399,10 @@ func (p *pool) reclaimOne() {
 
 // popIdle takes an idle connection: the most recently used one that has
 // a data connection opened ahead (dataahead.go), else the most recently
-// used one. Connections idle for longer than idleDropAfter are closed.
-func (p *pool) popIdle() *conn {
+// used one. With keepSpares (background work) it is the other way round:
+// the most recently used one without a spare, else none. Connections
+// idle for longer than idleDropAfter are closed.
+func (p *pool) popIdle(keepSpares bool) *conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.cfg.Now()
@@ -413,9 +421,12 @@ func (p *pool) popIdle() *conn {
 	}
 	at := len(p.idle) - 1
 	for i := at; i >= 0; i-- {
-		if p.idle[i].hasSpare() {
+		if p.idle[i].hasSpare() != keepSpares {
 			at = i
 			break
+		}
+		if keepSpares && i == 0 {
+			return nil // every idle connection has a spare: dial
 		}
 	}
 	c := p.idle[at]
