@@ -14,8 +14,9 @@ import "context"
 //
 // So the pool gives a background request an idle connection without such
 // a spare, or dials a new one (within Config.MaxConns) when every idle
-// connection has one; only when the server refuses another connection
-// does it take one with a spare.
+// connection has one. Once the server has refused a connection as one too
+// many, background work takes any idle connection, as the rest does: it
+// would only be refused again.
 
 type backgroundKey struct{}
 

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ftpmount/ftpmount/ftpconn/ftptest"
 )
@@ -30,5 +32,42 @@ func TestBackgroundLeavesTheSpare(t *testing.T) {
 		if n := ls.rounds() - before; n > 2 {
 			t.Errorf("upload and rename of %s after a background listing: %d round trips, want at most 2; the client sent:\n%s", name, n, strings.Join(ls.sent(before), "\n"))
 		}
+	}
+}
+
+// TestBackgroundOnALimitedServer: on a server that allows one connection,
+// background work asks for a second one once, is refused, and from then
+// on shares the one there is (its listings still work).
+func TestBackgroundOnALimitedServer(t *testing.T) {
+	var sessions, refused atomic.Int32
+	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{
+		Hook: func(cmd, param string) *ftptest.Action {
+			if r := asVsftpd(cmd, param); r != nil {
+				if sessions.Add(1) > 1 {
+					sessions.Add(-1)
+					refused.Add(1)
+					return &ftptest.Action{Reply: "421 There are too many connected users, please try later.", HangUp: true}
+				}
+				return r
+			}
+			if cmd == "QUIT" {
+				sessions.Add(-1)
+			}
+			return nil
+		},
+	}})
+	c, err := Dial(context.Background(), Config{Addr: s.Addr, User: s.User, Password: s.Password, Timeout: 10 * time.Second, MaxConns: 4, Debugf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for i := range 3 {
+		uploadRenamed(t, c, s, fmt.Sprintf("f%d", i), []byte("data"))
+		if _, err := c.List(Background(context.Background()), "/"); err != nil {
+			t.Fatalf("background listing %d on a server allowing one connection: %v", i, err)
+		}
+	}
+	if n := refused.Load(); n != 1 {
+		t.Fatalf("the server refused %d connections, want 1: background work must stop asking once refused", n)
 	}
 }

@@ -113,6 +113,7 @@ type pool struct {
 	listHidden bool                  // GUARDED_BY(mu): server has no MLSD; send "LIST -a"
 	closed     bool                  // GUARDED_BY(mu)
 	burned     int                   // GUARDED_BY(mu): slots given up because the server limits connections
+	refused    bool                  // GUARDED_BY(mu): the server has refused a connection as one too many
 	live       int                   // GUARDED_BY(mu): connections checked out
 	streams    int                   // GUARDED_BY(mu): connections checked out (or being dialed) forStream
 	proven     int                   // GUARDED_BY(mu): the most connections the server let us have open at once
@@ -151,9 +152,9 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 	var full retrier // dials refused with nothing of ours to wait for
 	// keepSpares: background work leaves the connections whose data
-	// connection is open ahead to callers (background.go), until the
-	// server refuses a new one.
-	keepSpares := isBackground(ctx)
+	// connection is open ahead to callers (background.go), unless the
+	// server has refused a connection as one too many: it would again.
+	keepSpares := isBackground(ctx) && !p.wasRefused()
 	for {
 		if how == forStream && !p.canSpare() {
 			return nil, errNoSpareConn
@@ -194,6 +195,9 @@ func (p *pool) checkout(ctx context.Context, how checkout) (*conn, error) {
 			return nil, err
 		}
 		keepSpares = false
+		p.mu.Lock()
+		p.refused = true
+		p.mu.Unlock()
 		if how == forStream {
 			// The server allows no more: none to spare for a stream.
 			if !p.burnSlot() {
@@ -339,6 +343,14 @@ func (p *pool) checkedOut(c *conn, how checkout) bool {
 	}
 	c.held = how
 	return true
+}
+
+// wasRefused tells whether the server has refused a connection as one too
+// many.
+func (p *pool) wasRefused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
 }
 
 func (p *pool) burnedSlots() int {
