@@ -71,3 +71,38 @@ func TestBackgroundOnALimitedServer(t *testing.T) {
 		t.Fatalf("the server refused %d connections, want 1: background work must stop asking once refused", n)
 	}
 }
+
+// TestBackgroundStaysWithinMaxConns: with connections=1, background work
+// takes the one connection there is, spare or not: dialing another would
+// make two.
+func TestBackgroundStaysWithinMaxConns(t *testing.T) {
+	var sessions, most atomic.Int32
+	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{
+		Hook: func(cmd, param string) *ftptest.Action {
+			if r := asVsftpd(cmd, param); r != nil {
+				n := sessions.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				return r
+			}
+			if cmd == "QUIT" {
+				sessions.Add(-1)
+			}
+			return nil
+		},
+	}})
+	c, err := Dial(context.Background(), Config{Addr: s.Addr, User: s.User, Password: s.Password, Timeout: 10 * time.Second, MaxConns: 1, Debugf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for i := range 3 {
+		uploadRenamed(t, c, s, fmt.Sprintf("f%d", i), []byte("data"))
+		if _, err := c.List(Background(context.Background()), "/"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := most.Load(); n != 1 {
+		t.Fatalf("%d connections at once with MaxConns 1", n)
+	}
+}

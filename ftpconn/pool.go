@@ -412,8 +412,9 @@ func (p *pool) reclaimOne() {
 // popIdle takes an idle connection: the most recently used one that has
 // a data connection opened ahead (dataahead.go), else the most recently
 // used one. With keepSpares (background work) it is the other way round:
-// the most recently used one without a spare, else none. Connections
-// idle for longer than idleDropAfter are closed.
+// the most recently used one without a spare, else none, for the caller
+// to dial one, if that stays within MaxConns (the caller's slot counted).
+// Connections idle for longer than idleDropAfter are closed.
 func (p *pool) popIdle(keepSpares bool) *conn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -430,6 +431,9 @@ func (p *pool) popIdle(keepSpares bool) *conn {
 	p.idle = kept
 	if len(p.idle) == 0 {
 		return nil
+	}
+	if keepSpares && len(p.slots)+len(p.idle) > cap(p.slots)-p.burned {
+		keepSpares = false // no room to dial one more: MaxConns counts the idle ones too
 	}
 	at := len(p.idle) - 1
 	for i := at; i >= 0; i-- {
