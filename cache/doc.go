@@ -16,6 +16,10 @@
 // injected, so tests are exact. The mount's own changes are written into
 // the cached listings at once (Put, Remove, Invalidate), so the mount always
 // sees its own writes; changes by other clients show once the TTL ran out.
+// A listing used in the last quarter of its TTL is fetched again in the
+// background (refresh.go), so a directory in steady use never makes a
+// caller wait for a LIST; the mount's changes made while any fetch runs
+// are replayed onto the listing it brings (run).
 // Files being written that the server does not have yet are held as
 // "pending" entries that survive refetches until their upload ends.
 //

@@ -9,7 +9,9 @@
 //     operation borrows a connection, and an open download stream owns its
 //     connection until it is closed or reclaimed (see Reader). The pool is
 //     capped (Config.MaxConns); idle connections are checked with NOOP before
-//     reuse and replaced when dead.
+//     reuse and replaced when dead. Work marked Background leaves callers
+//     the connection whose next data connection is already open
+//     (background.go).
 //   - Deadlines. The library sets none after dialing, so every net.Conn it
 //     uses (control and data) is wrapped by deadlineConn, which keeps a
 //     read/write deadline of about Config.Timeout ahead of each call: a
