@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,11 @@ type DirsConfig struct {
 	TTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Background is how many listings may be fetched at once for no
+	// caller (prefetches, refreshes ahead: prefetch.go, refresh.go),
+	// leaving the other connections to callers; 0 means
+	// defaultBackground, and more than maxBackground counts as that.
+	Background int
 }
 
 // maxDirs bounds the number of listings kept.
@@ -178,7 +184,7 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 		now:         cfg.Now,
 		lru:         expirable.NewLRU[string, *listing](maxDirs, nil, lruTTL),
 		times:       newKnownTimes(),
-		prefetchSem: make(chan struct{}, prefetchParallel),
+		prefetchSem: make(chan struct{}, min(cmp.Or(cfg.Background, defaultBackground), maxBackground)),
 		inflight:    map[string]*fetch{},
 		queued:      map[string]bool{},
 		gen:         map[string]uint64{},

@@ -41,7 +41,11 @@ type Options struct {
 	// Writeback, above 0, makes close return once the content is durable
 	// in the spool, with that many uploads in the background at once
 	// (core/writeback.go).
-	Writeback   int
+	Writeback int
+	// Background is how many listings may be fetched at once for no
+	// caller (prefetches of a tree walk, refreshes ahead); 0: the
+	// cache's default.
+	Background  int
 	ReadaheadKB int // the kernel's readahead for the mount (root only); 0 leaves it alone
 	// RootListing, when not nil, is a listing of Root the caller just
 	// fetched (to check the mount): it seeds the cache.
@@ -83,6 +87,7 @@ func Mount(mountpoint string, client ftpconn.Client, o Options) (*Server, error)
 		Replace:    o.Replace,
 		Streams:    o.Streams,
 		Writeback:  o.Writeback,
+		Background: o.Background,
 		Logf:       o.Logf,
 		Debugf:     o.Debugf,
 		Now:        o.Now,

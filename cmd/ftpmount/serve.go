@@ -127,6 +127,7 @@ func serve(c *config, ready *os.File) int {
 			Server:      c.Source.String(),
 			Streams:     c.Connections / 2, // half the connections at most wait on writers
 			Writeback:   writebackUploads(c),
+			Background:  backgroundListings(c),
 			ReadaheadKB: c.Readahead,
 			RootListing: rootListing,
 			SpoolDir:    c.SpoolDir,
@@ -333,6 +334,13 @@ func protocolHint(c *config, pe *ftpconn.ProtocolError) string {
 		return "check the port (FTP is usually 21)"
 	}
 	return "check the host and port (FTP is usually 21, implicit FTPS 990)"
+}
+
+// backgroundListings is how many listings the cache may fetch at once
+// for no caller: one less than the connections, so one stays for the
+// caller's own requests (the cache takes at most three).
+func backgroundListings(c *config) int {
+	return max(1, c.Connections-1)
 }
 
 // writebackConnections is the pool's size with -o writeback when

@@ -43,6 +43,9 @@ type Config struct {
 	// durable in the spool, and that many uploads run in the background
 	// at once (writeback.go). 0: close waits for the server.
 	Writeback int
+	// Background is how many listings the cache may fetch at once for
+	// no caller (cache.DirsConfig.Background); 0: the cache's default.
+	Background int
 	// RecoverRetries are Recover's waits before it tries again the spools
 	// whose server could not be asked (the dead daemon's sessions may
 	// still hold the server's slots; the network may be down a moment).

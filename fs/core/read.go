@@ -19,13 +19,13 @@ type Snapshot = cache.Snapshot
 
 // NewCached is New over a listing cache of its own: listings of client
 // with the temporary names of uploads left out (hide.go), trusted for
-// dirTTL. cfg.Now and cfg.Logf are the cache's too.
+// dirTTL. cfg.Now, cfg.Logf and cfg.Background are the cache's too.
 func NewCached(client ftpconn.Client, dirTTL time.Duration, cfg Config) (*Core, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	h := HideTemp(client, cfg.Now, cfg.Logf).(*hidingClient)
-	dirs := cache.NewDirs(h, cache.DirsConfig{TTL: dirTTL, Now: cfg.Now})
+	dirs := cache.NewDirs(h, cache.DirsConfig{TTL: dirTTL, Now: cfg.Now, Background: cfg.Background})
 	c, err := New(client, dirs, cfg)
 	if err != nil {
 		return nil, err
