@@ -58,8 +58,8 @@ deb-test: deb
 	status=$$?; dpkg -r ftpmount >/dev/null; exit $$status
 
 # ftpmount against raw curl and rclone's mount on vsftpd, at 0, 20 and 40 ms of added latency each way
-# (0, 40 and 80 ms round trips), and huge directories (200k, 1M entries) on loopback (as root; an hour
-# or more). Prints a markdown table; writes bench-results/bench.md and bench.png.
+# (0, 40 and 80 ms round trips), and huge directories (200k, 1M entries) on loopback (as root; about
+# an hour and a half). Prints a markdown table; writes bench-results/bench.md and bench.png.
 # bench-quick: small sizes, one run each, about a minute and a half: a smoke test of the bench itself.
 bench: build
 	GO=$(GO) bash scripts/bench.sh -bin bin/ftpmount

@@ -28,7 +28,7 @@ func main() {
 		bin     = flag.String("bin", "", "ftpmount binary to measure (default: build bin/ftpmount from this module)")
 		reps    = flag.Int("reps", 0, "runs per measurement, the median is reported (default 5, 1 with -quick)")
 		lats    = flag.String("lat", "0,20ms,40ms", "one-way latencies to measure at, comma-separated (a round trip is twice that)")
-		limit   = flag.Duration("timeout", 0, "give up the whole run after this long (default 90m, 10m with -quick)")
+		limit   = flag.Duration("timeout", 0, "give up the whole run after this long (default 150m, 10m with -quick)")
 		tools   = flag.String("tools", "curl,rclone,ftpmount", "comma-separated tools to measure")
 		srvLog  = flag.Bool("serverlog", false, "make vsftpd log every FTP command and reply (into DIR/logs; slows it a little)")
 		workers = flag.String("only", "", "comma-separated scenario names to run (default all): "+strings.Join(scenarioNames(), ","))
@@ -80,7 +80,7 @@ func main() {
 		}
 	}
 	if *limit == 0 {
-		*limit = 90 * time.Minute
+		*limit = 150 * time.Minute
 		if b.quick {
 			*limit = 10 * time.Minute
 		}

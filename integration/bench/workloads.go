@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -179,7 +180,7 @@ func (b *bench) measure() error {
 					}
 					start := time.Now()
 					err := sc.run(b, ep, rep, t)
-					for attempt := 2; err != nil && attempt <= attempts && !b.stopping.Load(); attempt++ {
+					for attempt := 2; err != nil && !errors.Is(err, errTimedOut) && attempt <= attempts && !b.stopping.Load(); attempt++ {
 						b.logf("%s at %v, %s, run %d failed (attempt %d of %d): %v", sc.name, ep.lat, t, rep+1, attempt-1, attempts, err)
 						for _, id := range sc.ids {
 							b.res.note(ep.lat, id, t, fmt.Sprintf("run %d, attempt %d failed: %v", rep+1, attempt-1, err))
