@@ -302,9 +302,10 @@ func (d *Dirs) get(ctx context.Context, dir string, maxAge time.Duration) (*list
 // dir made while the fetch ran are replayed onto its listing, which may
 // predate them (a directory the mount is copying into changes with every
 // file: fetched again, it raced again). A listing that raced with a change
-// that cannot be replayed is fetched again (once). old, when not nil, is the listing a refresh ahead replaces (refresh.go):
-// while it is fresh, a failed or twice-raced refresh leaves it in place,
-// and the callers that joined get it.
+// that cannot be replayed is fetched again (once). old, when not nil, is
+// the listing a refresh ahead replaces (refresh.go): while it is fresh, a
+// failed or twice-raced refresh leaves it in place, and the callers that
+// joined get it.
 func (d *Dirs) run(dir string, f *fetch, old *listing) {
 	defer close(f.done)
 	for try := 0; ; try++ {
