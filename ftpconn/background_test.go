@@ -1,10 +1,8 @@
 package ftpconn
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,21 +16,11 @@ import (
 // next upload still costs two round trips. When the listing took that
 // connection, the upload after it paid for a new EPSV (three).
 func TestBackgroundLeavesTheSpare(t *testing.T) {
-	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{Hook: asVsftpd}})
-	ls := startLockstep(t, s.Addr)
-	c := dialVia(t, s, ls.addr())
-	uploadRenamed(t, c, s, "first", []byte("the first file pays for its EPSV"))
-	for i := range 3 {
+	uploadsInTwoRoundTrips(t, func(c Client) {
 		if _, err := c.List(Background(context.Background()), "/"); err != nil {
 			t.Fatal(err)
 		}
-		before := ls.rounds()
-		name := fmt.Sprintf("f%d", i)
-		uploadRenamed(t, c, s, name, bytes.Repeat([]byte{byte('a' + i)}, 20000+i))
-		if n := ls.rounds() - before; n > 2 {
-			t.Errorf("upload and rename of %s after a background listing: %d round trips, want at most 2; the client sent:\n%s", name, n, strings.Join(ls.sent(before), "\n"))
-		}
-	}
+	})
 }
 
 // sessionServer is a vsftpd-like ftptest server that counts its sessions:

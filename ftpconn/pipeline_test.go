@@ -63,11 +63,23 @@ func uploadRenamed(t *testing.T, c Client, s *ftptest.Server, name string, data 
 // in one go, then RNFR, RNTO (and the next EPSV) in one go. Sending each
 // command after the last reply cost six.
 func TestUploadTwoRoundTrips(t *testing.T) {
+	uploadsInTwoRoundTrips(t, nil)
+}
+
+// uploadsInTwoRoundTrips makes a first upload (it pays for its EPSV) and
+// then three more through a lockstep proxy, and fails any of those that
+// costs more than two round trips. between, when not nil, runs before
+// each of the three, on the same client; its own round trips do not count.
+func uploadsInTwoRoundTrips(t *testing.T, between func(c Client)) {
+	t.Helper()
 	s := ftptest.Start(t, ftptest.Options{Faults: &ftptest.Faults{Hook: asVsftpd}})
 	ls := startLockstep(t, s.Addr)
 	c := dialVia(t, s, ls.addr())
 	uploadRenamed(t, c, s, "first", []byte("the first file pays for its EPSV"))
 	for i := range 3 {
+		if between != nil {
+			between(c)
+		}
 		before := ls.rounds()
 		name := fmt.Sprintf("f%d", i)
 		uploadRenamed(t, c, s, name, bytes.Repeat([]byte{byte('a' + i)}, 20000+i))
