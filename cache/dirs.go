@@ -100,6 +100,7 @@ type Dirs struct {
 	times  *lru.Cache[string, knownTime]    // thread-safe on its own; see times.go
 
 	prefetchSem chan struct{} // one token per background listing; see prefetch.go
+	noRefresh   bool          // tests of other rules of trust: no refresh ahead (refresh.go)
 	seq         atomic.Uint64 // source of listing versions
 
 	mu       sync.Mutex

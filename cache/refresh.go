@@ -54,7 +54,7 @@ func (l *listing) refreshFrom(maxAge time.Duration) time.Time {
 // the next use tries again).
 func (d *Dirs) refreshAhead(dir string, l *listing, now time.Time, maxAge time.Duration) {
 	from := l.refreshFrom(maxAge)
-	if from.IsZero() || now.Before(from) {
+	if d.noRefresh || from.IsZero() || now.Before(from) {
 		return
 	}
 	select {
