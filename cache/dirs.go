@@ -106,7 +106,6 @@ type Dirs struct {
 	mu       sync.Mutex
 	inflight map[string]*fetch                   // GUARDED_BY(mu): listings being fetched
 	queued   map[string]bool                     // GUARDED_BY(mu): waiting for a prefetch slot
-	gen      map[string]uint64                   // GUARDED_BY(mu): bumped by each local change of a dir
 	changes  map[string]*changeLog               // GUARDED_BY(mu): dir → local changes made while its fetch runs
 	pending  map[string]map[string]ftpconn.Entry // GUARDED_BY(mu): dir → name → entry not yet on the server
 	failed   map[string]failure                  // GUARDED_BY(mu): dir → its last failed fetch, for failHold
@@ -158,7 +157,8 @@ func (l *listing) fresh(now time.Time, maxAge time.Duration) bool {
 
 // changeLog is what the mount changed in a directory while a fetch of it
 // ran: the changes (replayed onto the listing, which may predate them),
-// or lost when one cannot be replayed (Invalidate, SetListing).
+// or lost when one cannot be replayed (Invalidate, SetListing). A fetch
+// with an empty log raced with nothing.
 type changeLog struct {
 	fns  []func(*listing)
 	lost bool
@@ -188,7 +188,6 @@ func NewDirs(client ftpconn.Client, cfg DirsConfig) *Dirs {
 		prefetchSem: make(chan struct{}, min(cmp.Or(cfg.Background, defaultBackground), maxBackground)),
 		inflight:    map[string]*fetch{},
 		queued:      map[string]bool{},
-		gen:         map[string]uint64{},
 		changes:     map[string]*changeLog{},
 		pending:     map[string]map[string]ftpconn.Entry{},
 		failed:      map[string]failure{},
@@ -311,7 +310,6 @@ func (d *Dirs) run(dir string, f *fetch, old *listing) {
 	defer close(f.done)
 	for try := 0; ; try++ {
 		d.mu.Lock()
-		gen := d.gen[dir]
 		rec := &changeLog{}
 		d.changes[dir] = rec
 		d.mu.Unlock()
@@ -339,7 +337,7 @@ func (d *Dirs) run(dir string, f *fetch, old *listing) {
 		// a get in between would otherwise start a second fetch.
 		d.mu.Lock()
 		delete(d.changes, dir)
-		raced := d.gen[dir] != gen
+		raced := rec.lost || len(rec.fns) > 0
 		if err == nil && raced && !rec.lost {
 			l.mu.Lock()
 			for _, fn := range rec.fns {
@@ -424,7 +422,6 @@ func (d *Dirs) change(dir string, fn func(*listing)) {
 // and a failure to list it is forgotten.
 func (d *Dirs) bump(dir string, fn func(*listing)) {
 	d.mu.Lock()
-	d.gen[dir]++
 	if rec := d.changes[dir]; rec != nil {
 		if fn == nil {
 			rec.lost = true
